@@ -1,0 +1,51 @@
+"""nnbook: the NumPy library behind "From Zero: weights, biases and backprop, executed".
+
+Modules: :mod:`nnbook.init`, :mod:`nnbook.activations`, :mod:`nnbook.layers`,
+:mod:`nnbook.losses`, :mod:`nnbook.mlp`, :mod:`nnbook.gradcheck`, :mod:`nnbook.train`,
+:mod:`nnbook.data`, :mod:`nnbook.tf_twins` (TensorFlow, imported lazily) and
+:mod:`nnbook.notebook`. Importing nnbook never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+from . import activations, data, gradcheck, init, layers, losses, notebook, train
+from .gradcheck import check_gradients, numerical_gradient, relative_error
+from .layers import Dense, Dropout, ReLU, Sigmoid, Tanh
+from .losses import mse, softmax_cross_entropy
+from .mlp import MLP
+from .train import DivergenceError, History, sgd
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MLP",
+    "Dense",
+    "DivergenceError",
+    "Dropout",
+    "History",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "activations",
+    "check_gradients",
+    "data",
+    "gradcheck",
+    "init",
+    "layers",
+    "losses",
+    "mse",
+    "notebook",
+    "numerical_gradient",
+    "relative_error",
+    "sgd",
+    "softmax_cross_entropy",
+    "train",
+]
+
+
+def __getattr__(name: str):  # lazy submodule: importing it loads TensorFlow only when used
+    if name == "tf_twins":
+        import importlib
+
+        return importlib.import_module(".tf_twins", __name__)
+    raise AttributeError(f"module 'nnbook' has no attribute {name!r}")
