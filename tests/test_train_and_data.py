@@ -82,3 +82,25 @@ def test_accuracy_and_predict(rng):
     X = rng.normal(size=(10, 3))
     out = model.predict(X)
     assert model.accuracy(X, out.argmax(1)) == 1.0
+
+
+def test_unit_spread():
+    from nnbook.symmetry import unit_spread
+
+    W = np.tile(np.array([[1.0], [2.0]]), (1, 4))
+    assert unit_spread(W) == 0.0
+    assert unit_spread(W, np.array([0.0, 0.0, 0.5, 0.0])) == 0.5
+    W[1, 2] += 1e-3
+    assert unit_spread(W) == pytest.approx(1e-3)
+
+
+def test_paper_scale_switch(monkeypatch):
+    from nnbook.notebook import paper_scale
+
+    monkeypatch.delenv("NNBOOK_SCALE", raising=False)
+    assert paper_scale() is False
+    monkeypatch.setenv("NNBOOK_SCALE", "paper")
+    assert paper_scale() is True
+    monkeypatch.setenv("NNBOOK_SCALE", "huge")
+    with pytest.raises(ValueError, match="NNBOOK_SCALE"):
+        paper_scale()

@@ -8,7 +8,7 @@ Modules: :mod:`nnbook.init`, :mod:`nnbook.activations`, :mod:`nnbook.layers`,
 
 from __future__ import annotations
 
-from . import activations, data, gradcheck, init, layers, losses, notebook, train
+from . import activations, data, gradcheck, init, layers, losses, notebook, symmetry, train
 from .gradcheck import check_gradients, numerical_gradient, relative_error
 from .layers import Dense, Dropout, ReLU, Sigmoid, Tanh
 from .losses import mse, softmax_cross_entropy
@@ -39,6 +39,7 @@ __all__ = [
     "relative_error",
     "sgd",
     "softmax_cross_entropy",
+    "symmetry",
     "train",
 ]
 

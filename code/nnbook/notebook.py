@@ -13,7 +13,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["format_table", "print_table", "setup"]
+__all__ = ["SCALE_ENV", "format_table", "paper_scale", "print_table", "setup"]
+
+#: Environment variable that switches every chapter from its small CI default to a
+#: larger, closer-to-the-paper run: ``NNBOOK_SCALE=paper make refresh`` (never in CI).
+SCALE_ENV = "NNBOOK_SCALE"
+
+
+def paper_scale() -> bool:
+    """True when ``NNBOOK_SCALE=paper`` asks for the larger experiments."""
+    value = os.environ.get(SCALE_ENV, "small").strip().lower()
+    if value not in ("small", "paper"):
+        raise ValueError(f"{SCALE_ENV} must be 'small' or 'paper', got {value!r}")
+    return value == "paper"
 
 
 def setup(precision: int = 6) -> None:
