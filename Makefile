@@ -4,6 +4,7 @@
 #   make book   create .venv if needed, install requirements.txt, build the HTML
 #   make test   run every check: lint, library tests, strict nbval over every notebook,
 #               a clean warnings-as-errors book build, and the browser test of the site
+#               (headless Chromium: Debian's `chromium` package; .ci/run installs it)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -16,7 +17,7 @@ STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 JOBS   ?= 2
 
-.PHONY: help venv book book-only test lint unit notebooks build-check refresh clean
+.PHONY: help venv book book-only test lint unit notebooks build-check browser refresh clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -42,6 +43,7 @@ test: $(STAMP)  ## run every test (what .ci/run runs)
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory notebooks
 	$(MAKE) --no-print-directory build-check
+	$(MAKE) --no-print-directory browser
 
 lint: $(STAMP)  ## ruff over the library, the tests, the tools and the notebooks
 	$(BIN)/ruff check code tests tools chapters
@@ -57,6 +59,9 @@ notebooks: $(STAMP)  ## execute every notebook and compare with its committed ou
 build-check: $(STAMP)  ## clean warnings-as-errors build of the committed outputs
 	rm -rf _build
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+browser: $(STAMP)  ## open every page of _build/html in headless Chromium (run after build-check)
+	$(BIN)/pytest tests/test_browser.py -m browser -p no:cacheprovider
 
 refresh: $(STAMP)  ## re-execute notebooks in place to refresh stored outputs (NB=chapters/x.ipynb for one)
 	$(BIN)/python tools/refresh_outputs.py $(if $(NB),$(NB),$(NOTEBOOKS)) $(if $(FORCE),--force,)
