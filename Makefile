@@ -17,7 +17,7 @@ STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 JOBS   ?= 2
 
-.PHONY: help venv book book-only test lint unit notebooks build-check browser refresh clean
+.PHONY: help venv book book-only test checks upgrade-canary lint unit notebooks build-check browser refresh clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -39,15 +39,30 @@ book-only: $(STAMP)  ## rebuild the HTML without cleaning _build first (faster, 
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 test: $(STAMP)  ## run every test (what .ci/run runs)
+	$(MAKE) --no-print-directory checks
+
+checks:
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory notebooks
 	$(MAKE) --no-print-directory build-check
 	$(MAKE) --no-print-directory browser
 
+upgrade-canary:  ## newest releases allowed by requirements-canary.txt, in .venv-canary, then every test
+	rm -rf .venv-canary
+	$(PYTHON) -m venv .venv-canary
+	.venv-canary/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	.venv-canary/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-canary.txt
+	.venv-canary/bin/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	mkdir -p _build
+	.venv-canary/bin/python -m pip freeze --exclude-editable > _build/canary-freeze.txt
+	@touch .venv-canary/.installed
+	$(MAKE) --no-print-directory checks VENV=.venv-canary
+	@echo "Canary passed with the versions in _build/canary-freeze.txt"
+
 lint: $(STAMP)  ## ruff over the library, the tests, the tools and the notebooks
-	$(BIN)/ruff check code tests tools chapters
-	$(BIN)/ruff format --check code tests tools
+	$(BIN)/ruff check code tests tools _ext chapters
+	$(BIN)/ruff format --check code tests tools _ext
 
 unit: $(STAMP)  ## the library's unit and property tests (no network: sockets disabled)
 	$(BIN)/pytest tests -n $(JOBS) --disable-socket --allow-unix-socket -m "not browser"
@@ -57,8 +72,11 @@ notebooks: $(STAMP)  ## execute every notebook and compare with its committed ou
 	  -n $(JOBS) --dist loadscope $(NOTEBOOKS)
 
 build-check: $(STAMP)  ## clean warnings-as-errors build of the committed outputs
-	rm -rf _build
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	@mkdir -p _build && sha256sum chapters/*.ipynb > _build/.chapters.sha
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	@sha256sum --quiet -c _build/.chapters.sha || \
+	  { echo "the book build changed files in chapters/"; exit 1; }
 
 browser: $(STAMP)  ## open every page of _build/html in headless Chromium (run after build-check)
 	$(BIN)/pytest tests/test_browser.py -m browser -p no:cacheprovider

@@ -32,5 +32,6 @@ def _dedupe_scripts(
 
 
 def setup(app: Sphinx) -> dict[str, object]:
-    app.connect("html-page-context", _dedupe_scripts, priority=1)  # before handlers that return a template
+    # priority 1: run before any handler that returns a template name and so ends the event
+    app.connect("html-page-context", _dedupe_scripts, priority=1)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

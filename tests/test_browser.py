@@ -185,7 +185,8 @@ def test_page_in_browser(browser, rel):
     assert not bad_images, f"{rel}: images not loaded: {bad_images}"
     empty_svgs = page.evaluate(
         """() => [...document.querySelectorAll('figure svg, .cell_output svg')]
-              .filter(s => { const r = s.getBoundingClientRect(); return r.width === 0 || r.height === 0; })
+              .filter(s => { const r = s.getBoundingClientRect();
+                             return r.width === 0 || r.height === 0; })
               .length"""
     )
     assert empty_svgs == 0, f"{rel}: {empty_svgs} SVG figures of zero size"

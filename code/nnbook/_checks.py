@@ -16,6 +16,10 @@ import numpy as np
 
 FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
+#: Largest number of entries a shape may ask for (2**30: 8 GiB in float64). Larger requests are
+#: refused with a ValueError naming the shape instead of failing inside NumPy's allocator.
+MAX_ELEMENTS = 2**30
+
 
 def _show(value: Any) -> str:
     """A short repr of ``value`` for an error message."""
@@ -101,7 +105,15 @@ def shape(value: Any, name: str = "shape", min_ndim: int = 1) -> tuple[int, ...]
             raise TypeError(f"{name} must contain positive integers, got {dims!r}")
         if d <= 0:
             raise ValueError(f"{name} must contain positive integers, got {dims!r}")
-    return tuple(int(d) for d in dims)
+    dims = tuple(int(d) for d in dims)
+    size = 1
+    for d in dims:
+        size *= d
+    if size > MAX_ELEMENTS:
+        raise ValueError(
+            f"{name} {dims!r} asks for {size:,} entries, more than the {MAX_ELEMENTS:,} allowed"
+        )
+    return dims
 
 
 def float_dtype(value: Any, name: str = "dtype") -> np.dtype:

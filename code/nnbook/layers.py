@@ -5,6 +5,11 @@ returns the layer's output and remembers what ``backward`` needs; ``backward(dou
 ∂J/∂out of the same shape as the output and returns ∂J/∂x. Layers with parameters expose
 ``params`` and ``grads`` dicts with the same keys; ``backward`` overwrites the arrays in
 ``grads`` in place (so hold a copy if you need last step's gradient).
+
+The public ``forward``/``backward`` check their arguments (finite, right shape and dtype; NaN or
+inf raises ``ValueError`` naming ``x`` or ``dout``) and then call the unchecked kernels
+``_forward``/``_backward``, which :class:`nnbook.MLP` calls directly after checking its own
+input once.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks
-from .activations import relu, sigmoid
+from .activations import _sigmoid
 
 __all__ = ["Dense", "Dropout", "Layer", "ReLU", "Sigmoid", "Tanh"]
 
@@ -28,27 +33,36 @@ class Layer:
     def __init__(self) -> None:
         self.params = {}
         self.grads = {}
+        self._out_shape: tuple[int, ...] | None = None
 
-    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:  # pragma: no cover
+    # unchecked kernels, implemented by subclasses
+    def _forward(self, x: np.ndarray, train: bool) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:  # pragma: no cover
+    def _backward(self, dout: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def _need_forward(self, cached: Any) -> None:
-        if cached is None:
+    def _check_x(self, x: Any) -> np.ndarray:
+        return _checks.float_array(x, "x", allow_empty=True)
+
+    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
+        """Checked forward pass: see the module docstring."""
+        out = self._forward(self._check_x(x), train)
+        self._out_shape = out.shape
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Checked backward pass: ``dout`` must be finite and of the last output's shape."""
+        if self._out_shape is None:
             raise RuntimeError(
                 f"{type(self).__name__}.backward called before forward(x, train=True)"
             )
-
-    @staticmethod
-    def _check_dout(dout: Any, expected_shape: tuple[int, ...]) -> np.ndarray:
-        dout = _checks.float_array(dout, "dout", finite=False, allow_empty=True)
-        if dout.shape != expected_shape:
+        dout = _checks.float_array(dout, "dout", allow_empty=True)
+        if dout.shape != self._out_shape:
             raise ValueError(
-                f"dout must have the output's shape {expected_shape}, got {dout.shape}"
+                f"dout must have the output's shape {self._out_shape}, got {dout.shape}"
             )
-        return dout
+        return self._backward(dout)
 
 
 class Dense(Layer):
@@ -82,25 +96,28 @@ class Dense(Layer):
     def b(self) -> np.ndarray:
         return self.params["b"]
 
-    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
-        W, b = self.params["W"], self.params["b"]
-        x = _checks.float_array(x, "x", ndim=2, finite=False, allow_empty=True)
+    def _check_x(self, x: Any) -> np.ndarray:
+        W = self.params["W"]
+        x = _checks.float_array(x, "x", ndim=2, allow_empty=True)
         if x.shape[1] != W.shape[0]:
             raise ValueError(
                 f"x has {x.shape[1]} features but W expects fan_in = {W.shape[0]} "
                 f"(x shape {x.shape}, W shape {W.shape})"
             )
+        return x
+
+    def _forward(self, x: np.ndarray, train: bool) -> np.ndarray:
+        W = self.params["W"]
         if x.dtype != W.dtype:
             x = x.astype(W.dtype)
         self._x = x
         out = x @ W
-        out += b  # in place: no second (N, fan_out) temporary
+        out += self.params["b"]  # in place: no second (N, fan_out) temporary
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        self._need_forward(self._x)
+    def _backward(self, dout: np.ndarray) -> np.ndarray:
         x, W = self._x, self.params["W"]
-        dout = self._check_dout(dout, (x.shape[0], W.shape[1]))
+        assert x is not None
         np.matmul(x.T, dout, out=self.grads["W"])
         np.sum(dout, axis=0, out=self.grads["b"])
         return dout @ W.T
@@ -109,38 +126,27 @@ class Dense(Layer):
 class Sigmoid(Layer):
     """Elementwise σ; backward multiplies by σ(z)(1 − σ(z)) from the stored output (eq. (1.10))."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._out: np.ndarray | None = None
-
-    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
-        x = _checks.float_array(x, "x", finite=False, allow_empty=True)
-        self._out = sigmoid(x)
+    def _forward(self, x: np.ndarray, train: bool) -> np.ndarray:
+        self._out = _sigmoid(x)
         return self._out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        self._need_forward(self._out)
+    def _backward(self, dout: np.ndarray) -> np.ndarray:
         s = self._out
-        dout = self._check_dout(dout, s.shape)
-        return dout * s * (1.0 - s)
+        dx = np.subtract(1.0, s, dtype=s.dtype)
+        dx *= s
+        dx *= dout
+        return dx
 
 
 class Tanh(Layer):
     """Elementwise tanh; backward multiplies by 1 − tanh(z)² from the stored output (eq. (1.11))."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._out: np.ndarray | None = None
-
-    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
-        x = _checks.float_array(x, "x", finite=False, allow_empty=True)
+    def _forward(self, x: np.ndarray, train: bool) -> np.ndarray:
         self._out = np.tanh(x)
         return self._out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        self._need_forward(self._out)
+    def _backward(self, dout: np.ndarray) -> np.ndarray:
         t = self._out
-        dout = self._check_dout(dout, t.shape)
         dx = t * t
         np.subtract(1.0, dx, out=dx)
         dx *= dout
@@ -150,21 +156,15 @@ class Tanh(Layer):
 class ReLU(Layer):
     """Elementwise max(z, 0); backward passes the gradient where z > 0 (eq. (1.12))."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._out: np.ndarray | None = None
-
-    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
-        x = _checks.float_array(x, "x", finite=False, allow_empty=True)
-        self._out = relu(x)
+    def _forward(self, x: np.ndarray, train: bool) -> np.ndarray:
+        self._out = np.maximum(x, x.dtype.type(0))
         return self._out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        self._need_forward(self._out)
-        out = self._out
-        dout = self._check_dout(dout, out.shape)
+    def _backward(self, dout: np.ndarray) -> np.ndarray:
         # out > 0 exactly where z > 0, so the stored output is enough.
-        return np.where(out > 0, dout, 0).astype(dout.dtype, copy=False)
+        dx = dout.copy()
+        dx[self._out <= 0] = 0
+        return dx
 
 
 class Dropout(Layer):
@@ -196,7 +196,7 @@ class Dropout(Layer):
             mask = self.mask
         mask = np.asarray(mask)
         if mask.dtype != np.bool_:
-            if not np.all((mask == 0) | (mask == 1)):
+            if mask.dtype.kind not in "biuf" or not np.all((mask == 0) | (mask == 1)):
                 raise ValueError("mask must hold only 0/1 (or bool) entries")
             mask = mask.astype(bool)
         self.mask = mask
@@ -206,27 +206,23 @@ class Dropout(Layer):
         """Draw a fresh mask on every training forward pass again."""
         self.frozen = False
 
-    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
-        x = _checks.float_array(x, "x", finite=False, allow_empty=True)
+    def _forward(self, x: np.ndarray, train: bool) -> np.ndarray:
         if not train:
             self._scale = None
             return x
-        if self.frozen:
-            assert self.mask is not None
-            if self.mask.shape != x.shape:
-                raise ValueError(
-                    f"the frozen mask has shape {self.mask.shape} but x has shape {x.shape}"
-                )
-        else:
+        if not self.frozen:
             self.mask = self.rng.random(x.shape) < self.keep_prob
+        assert self.mask is not None
+        if self.mask.shape != x.shape:
+            raise ValueError(
+                f"the frozen mask has shape {self.mask.shape} but x has shape {x.shape}"
+            )
         scale = self.mask.astype(x.dtype)
         scale *= x.dtype.type(1.0 / self.keep_prob)
         self._scale = scale
         return x * scale
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        if self._scale is None:
-            # test-mode forward: the identity
-            return _checks.float_array(dout, "dout", finite=False, allow_empty=True)
-        dout = self._check_dout(dout, self._scale.shape)
+    def _backward(self, dout: np.ndarray) -> np.ndarray:
+        if self._scale is None:  # the last forward pass was in test mode: the identity
+            return dout
         return dout * self._scale

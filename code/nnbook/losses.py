@@ -2,6 +2,7 @@
 
 Both average over the examples (rows) of a mini-batch, so ``dpred`` already carries the
 factor 1/N and a mini-batch gradient is the mean of per-example gradients (chapter 5).
+Non-finite or empty inputs raise ``ValueError`` naming the argument.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ __all__ = ["mse", "softmax", "softmax_cross_entropy"]
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax, shifted by the row maximum so that exp never overflows."""
-    logits = _checks.float_array(logits, "logits", ndim=2, finite=False)
+    logits = _checks.float_array(logits, "logits", ndim=2)
     shifted = logits - logits.max(axis=1, keepdims=True)
     np.exp(shifted, out=shifted)
     shifted /= shifted.sum(axis=1, keepdims=True)
@@ -27,7 +28,7 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
 
     J = -(1/N) Σ_n log softmax(logits_n)[y_n];  ∂J/∂logits = (softmax(logits) − onehot(y)) / N.
     """
-    logits = _checks.float_array(logits, "logits", ndim=2, finite=False)
+    logits = _checks.float_array(logits, "logits", ndim=2)
     n, k = logits.shape
     y = _checks.labels(y, "y", n, k)
     shifted = logits - logits.max(axis=1, keepdims=True)
@@ -45,8 +46,8 @@ def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
 
     For one example this is chapter 1's J(W, b; x, y) = ½‖h − y‖²; ∂J/∂pred = (pred − target)/N.
     """
-    pred = _checks.float_array(pred, "pred", finite=False)
-    target = _checks.float_array(target, "target", finite=False)
+    pred = _checks.float_array(pred, "pred")
+    target = _checks.float_array(target, "target")
     if target.shape != pred.shape:
         if pred.ndim == 2 and pred.shape[1] == 1 and target.shape == (pred.shape[0],):
             target = target[:, None]

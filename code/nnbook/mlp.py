@@ -248,28 +248,40 @@ class MLP:
         X = self._check_X(X)
         self.z, self.a, self.deltas = [], [X], []
         h = X
-        for dense, act, drop in self._stages:
-            z = dense.forward(h, train)
-            h = act.forward(z, train) if act is not None else z
-            self.z.append(z)
-            self.a.append(h)
-            if drop is not None:
-                h = drop.forward(h, train)
+        # The input was checked once above; the layers' unchecked kernels do the work. An
+        # overflow inside the network is reported once, below, instead of as NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for dense, act, drop in self._stages:
+                z = dense._forward(h, train)
+                h = act._forward(z, train) if act is not None else z
+                self.z.append(z)
+                self.a.append(h)
+                if drop is not None:
+                    h = drop._forward(h, train)
+        if not np.isfinite(h).all():
+            largest = max(float(np.abs(p).max()) for p in self.params.values())
+            raise FloatingPointError(
+                "the network's output is not finite: activations overflowed "
+                f"(largest |parameter| {largest:.3g}); "
+                "lower the learning rate or the initial weight scale"
+            )
         return h
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Run the δ recursion from ∂J/∂a^(L) = ``dout``; fills ``grads``, returns ∂J/∂X."""
         if not self.z:
             raise RuntimeError("MLP.backward called before forward")
+        g = _checks.float_array(dout, "dout")
+        if g.shape != self.a[-1].shape:
+            raise ValueError(f"dout must have the output's shape {self.a[-1].shape}, got {g.shape}")
         deltas: list[np.ndarray] = []
-        g = dout
         for dense, act, drop in reversed(self._stages):
             if drop is not None:
-                g = drop.backward(g)
+                g = drop._backward(g)
             if act is not None:
-                g = act.backward(g)
+                g = act._backward(g)
             deltas.append(g)  # δ^(l) = ∂J/∂z^(l)
-            g = dense.backward(g)
+            g = dense._backward(g)
         self.deltas = deltas[::-1]
         return g
 

@@ -108,9 +108,15 @@ def sgd(
         total = 0.0
         for step in range(1, n_batches + 1):
             idx = order[(step - 1) * batch_size : step * batch_size]
-            # Overflow is reported below, with the epoch and step, not as a NumPy warning.
-            with np.errstate(over="ignore", invalid="ignore"):
-                loss, grads = model.loss_and_grads(X[idx], y[idx])
+            # Overflow is reported here, with the epoch and step, not as a NumPy warning.
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss, grads = model.loss_and_grads(X[idx], y[idx])
+            except FloatingPointError as err:
+                raise DivergenceError(
+                    f"training diverged at epoch {epoch}, step {step} (lr={lr}, "
+                    f"momentum={momentum}): {err}"
+                ) from err
             if not np.isfinite(loss):
                 raise DivergenceError(
                     f"training diverged: the loss became {loss} at epoch {epoch}, step {step} "
