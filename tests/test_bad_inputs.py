@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import nnbook
 import numpy as np
 import pytest
+
+import nnbook
 from nnbook import data, init, layers, losses
 
 RNG = np.random.default_rng(0)

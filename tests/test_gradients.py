@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import nnbook
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+
+import nnbook
 from nnbook import gradcheck, layers, losses
 
 TOL = 1e-7

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import nnbook
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import nnbook
 
 pytestmark = pytest.mark.tensorflow
 

@@ -45,6 +45,22 @@ class Layer:
     def _check_x(self, x: Any) -> np.ndarray:
         return _checks.float_array(x, "x", allow_empty=True)
 
+    # helpers for subclasses that override forward/backward themselves
+    def _need_forward(self, cached: Any) -> None:
+        if cached is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward called before forward(x, train=True)"
+            )
+
+    @staticmethod
+    def _check_dout(dout: Any, expected_shape: tuple[int, ...]) -> np.ndarray:
+        dout = _checks.float_array(dout, "dout", allow_empty=True)
+        if dout.shape != expected_shape:
+            raise ValueError(
+                f"dout must have the output's shape {expected_shape}, got {dout.shape}"
+            )
+        return dout
+
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         """Checked forward pass: see the module docstring."""
         out = self._forward(self._check_x(x), train)
@@ -217,10 +233,26 @@ class Dropout(Layer):
             raise ValueError(
                 f"the frozen mask has shape {self.mask.shape} but x has shape {x.shape}"
             )
+        inv = 1.0 / self.keep_prob
+        if inv > float(np.finfo(x.dtype).max):
+            raise ValueError(
+                f"keep_prob = {self.keep_prob} is too small for {x.dtype}: 1/keep_prob overflows"
+            )
         scale = self.mask.astype(x.dtype)
-        scale *= x.dtype.type(1.0 / self.keep_prob)
+        scale *= x.dtype.type(inv)
         self._scale = scale
         return x * scale
+
+    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
+        """Checked forward pass; also refuses an output that x / keep_prob made overflow."""
+        with np.errstate(over="ignore"):
+            out = super().forward(x, train)
+        if not np.isfinite(out).all():
+            raise ValueError(
+                f"keep_prob = {self.keep_prob} is too small for {out.dtype}: "
+                "x / keep_prob overflows"
+            )
+        return out
 
     def _backward(self, dout: np.ndarray) -> np.ndarray:
         if self._scale is None:  # the last forward pass was in test mode: the identity
