@@ -21,15 +21,14 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 600
 
 
 def _git_dirty(path: Path) -> bool:
     try:
         out = subprocess.run(
-            ["git", "status", "--porcelain", "--", str(path)],
-            cwd=ROOT,
+            ["git", "status", "--porcelain", "--", path.name],
+            cwd=path.parent,
             capture_output=True,
             text=True,
             check=True,
