@@ -2,13 +2,14 @@
 
 Modules: :mod:`nnbook.init`, :mod:`nnbook.activations`, :mod:`nnbook.layers`,
 :mod:`nnbook.losses`, :mod:`nnbook.mlp`, :mod:`nnbook.gradcheck`, :mod:`nnbook.train`,
-:mod:`nnbook.data`, :mod:`nnbook.tf_twins` (TensorFlow, imported lazily) and
-:mod:`nnbook.notebook`. Importing nnbook never imports TensorFlow.
+:mod:`nnbook.conv`, :mod:`nnbook.symmetry`, :mod:`nnbook.data`, :mod:`nnbook.notebook`,
+:mod:`nnbook.tf_twins` (TensorFlow, imported lazily) and :mod:`nnbook.diagrams` (matplotlib,
+import it explicitly). Importing nnbook never imports TensorFlow or matplotlib.
 """
 
 from __future__ import annotations
 
-from . import activations, data, gradcheck, init, layers, losses, notebook, symmetry, train
+from . import activations, conv, data, gradcheck, init, layers, losses, notebook, symmetry, train
 from .gradcheck import check_gradients, numerical_gradient, relative_error
 from .layers import Dense, Dropout, ReLU, Sigmoid, Tanh
 from .losses import mse, softmax_cross_entropy
@@ -28,6 +29,7 @@ __all__ = [
     "Tanh",
     "activations",
     "check_gradients",
+    "conv",
     "data",
     "gradcheck",
     "init",
