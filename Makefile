@@ -67,8 +67,11 @@ lint: $(STAMP)  ## ruff over the library, the tests, the tools and the notebooks
 unit: $(STAMP)  ## the library's unit and property tests (no network: sockets disabled)
 	$(BIN)/pytest tests -n $(JOBS) --disable-socket --allow-unix-socket -m "not browser"
 
+# One BLAS thread per kernel: JOBS kernels already fill the cores, and oversubscribed OpenBLAS
+# threads run several times slower. Outputs do not depend on the thread count (checked).
 notebooks: $(STAMP)  ## execute every notebook and compare with its committed outputs (strict nbval)
-	$(BIN)/pytest --nbval --nbval-current-env -p no:cacheprovider \
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+	  $(BIN)/pytest --nbval --nbval-current-env -p no:cacheprovider \
 	  -n $(JOBS) --dist loadscope $(NOTEBOOKS)
 
 build-check: $(STAMP)  ## clean warnings-as-errors build of the committed outputs

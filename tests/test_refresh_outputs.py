@@ -62,3 +62,14 @@ def test_check_mode_reports_and_writes_nothing(repo: Path):
     text = nb_path.read_text()
     assert refresh_outputs.main([str(nb_path), "--check"]) == 1  # outputs would change
     assert nb_path.read_text() == text
+
+
+def test_split_streams_compare_equal():
+    one = {"outputs": [{"output_type": "stream", "name": "stdout", "text": "a\nb\n"}]}
+    two = {
+        "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": "a\n"},
+            {"output_type": "stream", "name": "stdout", "text": "b\n"},
+        ]
+    }
+    assert refresh_outputs._outputs_text(one) == refresh_outputs._outputs_text(two)

@@ -39,12 +39,24 @@ def _git_dirty(path: Path) -> bool:
 
 
 def _outputs_text(cell: dict) -> str:
-    """Outputs as nbval compares them (images left out), for the change report."""
-    keep = []
+    """Outputs as nbval compares them, for the change report.
+
+    Images are left out, and consecutive stream outputs of the same name are merged: how a
+    cell's prints are split into chunks depends on timing, not on what was printed.
+    """
+    keep: list[dict] = []
     for out in cell.get("outputs", []):
         out = {k: v for k, v in out.items() if k not in ("execution_count", "metadata")}
         if "data" in out:
             out["data"] = {k: v for k, v in out["data"].items() if not k.startswith("image/")}
+        if (
+            out.get("output_type") == "stream"
+            and keep
+            and keep[-1].get("output_type") == "stream"
+            and keep[-1].get("name") == out.get("name")
+        ):
+            keep[-1] = {**keep[-1], "text": keep[-1]["text"] + out["text"]}
+            continue
         keep.append(out)
     return json.dumps(keep, sort_keys=True)
 

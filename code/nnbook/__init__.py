@@ -2,14 +2,28 @@
 
 Modules: :mod:`nnbook.init`, :mod:`nnbook.activations`, :mod:`nnbook.layers`,
 :mod:`nnbook.losses`, :mod:`nnbook.mlp`, :mod:`nnbook.gradcheck`, :mod:`nnbook.train`,
-:mod:`nnbook.conv`, :mod:`nnbook.symmetry`, :mod:`nnbook.data`, :mod:`nnbook.notebook`,
+:mod:`nnbook.conv`, :mod:`nnbook.symmetry`, :mod:`nnbook.dropconnect`,
+:mod:`nnbook.mc_dropout`, :mod:`nnbook.data`, :mod:`nnbook.notebook`,
 :mod:`nnbook.tf_twins` (TensorFlow, imported lazily) and :mod:`nnbook.diagrams` (matplotlib,
 import it explicitly). Importing nnbook never imports TensorFlow or matplotlib.
 """
 
 from __future__ import annotations
 
-from . import activations, conv, data, gradcheck, init, layers, losses, notebook, symmetry, train
+from . import (
+    activations,
+    conv,
+    data,
+    dropconnect,
+    gradcheck,
+    init,
+    layers,
+    losses,
+    mc_dropout,
+    notebook,
+    symmetry,
+    train,
+)
 from .gradcheck import check_gradients, numerical_gradient, relative_error
 from .layers import Dense, Dropout, ReLU, Sigmoid, Tanh
 from .losses import mse, softmax_cross_entropy
@@ -31,10 +45,12 @@ __all__ = [
     "check_gradients",
     "conv",
     "data",
+    "dropconnect",
     "gradcheck",
     "init",
     "layers",
     "losses",
+    "mc_dropout",
     "mse",
     "notebook",
     "numerical_gradient",
