@@ -3,7 +3,7 @@
 Modules: :mod:`nnbook.init`, :mod:`nnbook.activations`, :mod:`nnbook.layers`,
 :mod:`nnbook.losses`, :mod:`nnbook.mlp`, :mod:`nnbook.gradcheck`, :mod:`nnbook.train`,
 :mod:`nnbook.conv`, :mod:`nnbook.symmetry`, :mod:`nnbook.dropconnect`,
-:mod:`nnbook.mc_dropout`, :mod:`nnbook.data`, :mod:`nnbook.notebook`,
+:mod:`nnbook.mc_dropout`, :mod:`nnbook.stats`, :mod:`nnbook.data`, :mod:`nnbook.notebook`,
 :mod:`nnbook.tf_twins` (TensorFlow, imported lazily) and :mod:`nnbook.diagrams` (matplotlib,
 import it explicitly). Importing nnbook never imports TensorFlow or matplotlib.
 """
@@ -21,6 +21,7 @@ from . import (
     losses,
     mc_dropout,
     notebook,
+    stats,
     symmetry,
     train,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "relative_error",
     "sgd",
     "softmax_cross_entropy",
+    "stats",
     "symmetry",
     "train",
 ]
