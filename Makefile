@@ -17,7 +17,7 @@ STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 JOBS   ?= 2
 
-.PHONY: help venv book book-only test checks upgrade-canary lint unit notebooks build-check browser refresh clean
+.PHONY: help venv book book-only test checks upgrade-canary lint unit notebooks build-check browser refresh bench bench-quick clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -45,6 +45,7 @@ checks:
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory notebooks
+	$(MAKE) --no-print-directory bench-quick
 	$(MAKE) --no-print-directory build-check
 	$(MAKE) --no-print-directory browser
 
@@ -61,8 +62,8 @@ upgrade-canary:  ## newest releases allowed by requirements-canary.txt, in .venv
 	@echo "Canary passed with the versions in _build/canary-freeze.txt"
 
 lint: $(STAMP)  ## ruff over the library, the tests, the tools and the notebooks
-	$(BIN)/ruff check code tests tools _ext chapters
-	$(BIN)/ruff format --check code tests tools _ext
+	$(BIN)/ruff check code tests tools _ext chapters benchmarks
+	$(BIN)/ruff format --check code tests tools _ext benchmarks
 
 unit: $(STAMP)  ## the library's unit and property tests (no network: sockets disabled)
 	$(BIN)/pytest tests -n $(JOBS) --disable-socket --allow-unix-socket -m "not browser"
@@ -86,6 +87,14 @@ browser: $(STAMP)  ## open every page of _build/html in headless Chromium (run a
 
 refresh: $(STAMP)  ## re-execute notebooks in place to refresh stored outputs (NB=chapters/x.ipynb for one)
 	$(BIN)/python tools/refresh_outputs.py $(if $(NB),$(NB),$(NOTEBOOKS)) $(if $(FORCE),--force,)
+
+bench: $(STAMP)  ## measure the four performance ratios (~10 min, quiet machine) and refresh the appendix
+	$(BIN)/python benchmarks/bench.py --out benchmarks/results.json
+	$(BIN)/python tools/refresh_outputs.py chapters/90_performance.ipynb $(if $(FORCE),--force,)
+
+bench-quick: $(STAMP)  ## the benchmark at toy sizes, only to prove it runs (part of make test; no timing checked)
+	@mkdir -p _build
+	$(BIN)/python benchmarks/bench.py --quick --out _build/bench-quick.json
 
 clean:  ## remove the build (keeps .venv)
 	rm -rf _build .pytest_cache .ruff_cache

@@ -140,9 +140,9 @@ def test_scale_arguments(scale, which):
 @given(x=arrays(min_dims=0, max_dims=3), seed=st.integers(0, 99), fo=st.integers(1, 4))
 def test_dense_on_any_input(x, seed, fo):
     rng = np.random.default_rng(seed)
-    fi = x.shape[1] if x.ndim == 2 else 3
+    fi = x.shape[1] if x.ndim == 2 and x.shape[1] > 0 else 3
     layer = layers.Dense(rng.normal(size=(fi, fo)), rng.normal(size=fo))
-    if x.ndim != 2:
+    if x.ndim != 2 or x.shape[1] != fi:
         expect_named_error(lambda: layer.forward(x), "x")
         return
     out = layer.forward(x)

@@ -35,7 +35,10 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
     log_norm = np.log(np.exp(shifted).sum(axis=1))
     rows = np.arange(n)
     loss = float(np.mean(log_norm - shifted[rows, y]))
-    dlogits = np.exp(shifted - log_norm[:, None])
+    # softmax = exp(shifted − log_norm), computed in place: ``shifted`` becomes the gradient.
+    dlogits = shifted
+    dlogits -= log_norm[:, None]
+    np.exp(dlogits, out=dlogits)
     dlogits[rows, y] -= 1.0
     dlogits /= n
     return loss, dlogits

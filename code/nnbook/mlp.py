@@ -274,14 +274,35 @@ class MLP:
         g = _checks.float_array(dout, "dout")
         if g.shape != self.a[-1].shape:
             raise ValueError(f"dout must have the output's shape {self.a[-1].shape}, got {g.shape}")
+        dX = self._backward(g, owned=False, need_dx=True)
+        assert dX is not None
+        return dX
+
+    def _backward(self, g: np.ndarray, owned: bool, need_dx: bool) -> np.ndarray | None:
+        """The unchecked δ recursion behind :meth:`backward` and :meth:`loss_and_grads`.
+
+        ``owned``: ``g`` was allocated for this pass, so the activation and dropout kernels may
+        overwrite it (no temporary per layer). ``need_dx=False`` skips ∂J/∂X = δ^(1) W^(1)ᵀ,
+        a full matrix product that no parameter gradient needs (returns ``None`` then).
+        """
         deltas: list[np.ndarray] = []
+        first = self._stages[0][0]
         for dense, act, drop in reversed(self._stages):
-            if drop is not None:
-                g = drop._backward(g)
-            if act is not None:
-                g = act._backward(g)
+            for layer in (drop, act):
+                if layer is None:
+                    continue
+                if owned:
+                    g = layer._backward_inplace(g)
+                else:
+                    new = layer._backward(g)
+                    owned, g = new is not g, new
             deltas.append(g)  # δ^(l) = ∂J/∂z^(l)
-            g = dense._backward(g)
+            if dense is first and not need_dx:
+                dense._param_grads(g)
+                self.deltas = deltas[::-1]
+                return None
+            g = dense._backward(g)  # a fresh array: the next layer down may overwrite it
+            owned = True
         self.deltas = deltas[::-1]
         return g
 
@@ -307,7 +328,8 @@ class MLP:
         X = self._check_X(X)
         y = self._check_y(X, y)
         loss, dout = self._loss_fn(self.forward(X, train=True), y)
-        self.backward(dout)
+        # dout is the loss's own fresh array, and no gradient here needs ∂J/∂X.
+        self._backward(dout, owned=True, need_dx=False)
         return loss, self.grads
 
     def predict(self, X: np.ndarray) -> np.ndarray:

@@ -40,19 +40,32 @@ def sgd_update(
     velocity: dict[str, np.ndarray] | None = None,
     momentum: float = 0.0,
 ) -> None:
-    """Apply one (momentum) SGD step to ``params`` in place (eq. (1.17))."""
+    """Apply one (momentum) SGD step to ``params`` in place (eq. (1.17)).
+
+    η g is computed in the parameter's dtype into one scratch buffer shared by all parameters
+    (``p -= lr * g`` would allocate a fresh temporary the size of each parameter).
+    """
     lr = _checks.nonnegative(lr, "lr")
     momentum = _checks.nonnegative(momentum, "momentum")
     if momentum >= 1.0:
         raise ValueError(f"momentum must be below 1, got {momentum}")
+    scratch: dict[np.dtype, np.ndarray] = {}
+    for p in params.values():
+        if p.size > scratch.get(p.dtype, np.empty(0)).size:
+            scratch[p.dtype] = np.empty(p.size, p.dtype)
     for name, p in params.items():
-        g = grads[name]
+        g = np.asarray(grads[name])
+        if g.dtype == p.dtype:
+            step = scratch[p.dtype][: p.size].reshape(p.shape)
+            np.multiply(g, p.dtype.type(lr), out=step)  # η g, in p's dtype
+        else:  # a gradient of another dtype: NumPy's promotion rules, as always
+            step = p.dtype.type(lr) * g
         if momentum == 0.0 or velocity is None:
-            p -= p.dtype.type(lr) * g
+            p -= step
         else:
             v = velocity[name]
             v *= momentum
-            v -= p.dtype.type(lr) * g
+            v -= step
             p += v
 
 
