@@ -158,6 +158,16 @@ def float_array(
     return arr
 
 
+def bool_mask(value: Any, name: str = "mask") -> np.ndarray:
+    """Return a dropout-style mask as a bool array (0/1 numbers accepted, anything else refused)."""
+    mask = np.asarray(value)
+    if mask.dtype != np.bool_:
+        if mask.dtype.kind not in "biuf" or not np.all((mask == 0) | (mask == 1)):
+            raise ValueError(f"{name} must hold only 0/1 (or bool) entries")
+        mask = mask.astype(bool)
+    return mask
+
+
 def labels(value: Any, name: str, n: int, num_classes: int) -> np.ndarray:
     """Return integer class labels of length ``n`` with values in [0, num_classes)."""
     arr = np.asarray(value)

@@ -85,11 +85,7 @@ class DropConnectDense(Dense):
             if self.mask is None:
                 raise RuntimeError("DropConnectDense.freeze() needs a mask: run forward(x) first")
             mask = self.mask
-        mask = np.asarray(mask)
-        if mask.dtype != np.bool_:
-            if mask.dtype.kind not in "biuf" or not np.all((mask == 0) | (mask == 1)):
-                raise ValueError("mask must hold only 0/1 (or bool) entries")
-            mask = mask.astype(bool)
+        mask = _checks.bool_mask(mask)
         W = self.params["W"]
         expected_ndim = 3 if self.per_example else 2
         if mask.ndim != expected_ndim or mask.shape[-2:] != W.shape:

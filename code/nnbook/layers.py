@@ -247,11 +247,7 @@ class Dropout(Layer):
             if self.mask is None:
                 raise RuntimeError("Dropout.freeze() needs a mask: run forward(x) first")
             mask = self.mask
-        mask = np.asarray(mask)
-        if mask.dtype != np.bool_:
-            if mask.dtype.kind not in "biuf" or not np.all((mask == 0) | (mask == 1)):
-                raise ValueError("mask must hold only 0/1 (or bool) entries")
-            mask = mask.astype(bool)
+        mask = _checks.bool_mask(mask)
         self.mask = mask
         self.frozen = True
 
