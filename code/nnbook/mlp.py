@@ -97,6 +97,10 @@ class MLP:
         (half squared error; ``y`` holds targets of the output's shape).
     """
 
+    #: The affine layer class; a subclass may swap in another ``Dense`` (chapter 2's
+    #: ``OrderedMLP`` uses a fixed-order product).
+    _dense_class: type[Dense] = Dense
+
     def __init__(
         self,
         layer_sizes: Sequence[int],
@@ -196,7 +200,9 @@ class MLP:
         self.rng = rng
         self.dtype = weights[0].dtype
         self.layer_sizes = [weights[0].shape[0]] + [W.shape[1] for W in weights]
-        self.dense: list[Dense] = [Dense(W, b) for W, b in zip(weights, biases, strict=True)]
+        self.dense: list[Dense] = [
+            self._dense_class(W, b) for W, b in zip(weights, biases, strict=True)
+        ]
         self.dropouts: list[Dropout] = []
         # One "stage" per layer: (dense, activation layer or None, dropout or None).
         self._stages: list[tuple[Dense, Layer | None, Dropout | None]] = []
@@ -354,10 +360,10 @@ class MLP:
             d.unfreeze()
 
     def copy(self) -> MLP:
-        """A deep copy (parameters copied, the rng shared)."""
+        """A deep copy of the same class (parameters copied, the rng shared)."""
         weights = [d.params["W"].copy() for d in self.dense]
         biases = [d.params["b"].copy() for d in self.dense]
-        return MLP.from_arrays(
+        return type(self).from_arrays(
             weights,
             biases,
             self.activation,

@@ -144,37 +144,7 @@ class OrderedMLP(MLP):
     which is what chapter 2 asserts. Slower than ``MLP``: use it for small experiments.
     """
 
-    def _build(
-        self,
-        weights: list[np.ndarray],
-        biases: list[np.ndarray],
-        activation: str,
-        output_activation: str,
-        loss: str,
-        keep_prob: float | None,
-        rng: np.random.Generator | None,
-    ) -> None:
-        super()._build(weights, biases, activation, output_activation, loss, keep_prob, rng)
-        ordered = [OrderedDense(d.params["W"], d.params["b"]) for d in self.dense]
-        self._stages = [
-            (dense, act, drop) for dense, (_, act, drop) in zip(ordered, self._stages, strict=True)
-        ]
-        self.dense = ordered
-        for i, dense in enumerate(ordered, start=1):
-            self.grads[f"W{i}"] = dense.grads["W"]
-            self.grads[f"b{i}"] = dense.grads["b"]
-
-    def copy(self) -> OrderedMLP:
-        """A deep copy (parameters copied, the rng shared), still ordered."""
-        return OrderedMLP.from_arrays(
-            [d.params["W"].copy() for d in self.dense],
-            [d.params["b"].copy() for d in self.dense],
-            self.activation,
-            output_activation=self.output_activation,
-            loss=self.loss_name,
-            keep_prob=self.keep_prob,
-            rng=self.rng,
-        )
+    _dense_class = OrderedDense
 
     def __repr__(self) -> str:
         return "Ordered" + super().__repr__()
