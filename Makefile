@@ -17,7 +17,14 @@ STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 JOBS   ?= 2
 
-.PHONY: help venv book book-only test checks upgrade-canary lint unit notebooks build-check browser refresh bench bench-quick clean
+.PHONY: help venv book book-only test checks upgrade-canary lint nblint unit notebooks seed-lane \
+        kernel-lane build-check browser refresh bench bench-quick clean
+
+# The seed lane runs every notebook under these other root seeds (asserts enforced, outputs not
+# compared); the kernel lane runs strict nbval under these OpenBLAS kernels (OPENBLAS_CORETYPE:
+# the code path an AVX2 laptop and an older AVX-only CPU get).
+SEED_ROOTS ?= 1 2
+KERNELS    ?= Haswell Sandybridge
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -45,6 +52,8 @@ checks:
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory notebooks
+	$(MAKE) --no-print-directory seed-lane
+	$(MAKE) --no-print-directory kernel-lane
 	$(MAKE) --no-print-directory bench-quick
 	$(MAKE) --no-print-directory build-check
 	$(MAKE) --no-print-directory browser
@@ -64,6 +73,10 @@ upgrade-canary:  ## newest releases allowed by requirements-canary.txt, in .venv
 lint: $(STAMP)  ## ruff over the library, the tests, the tools and the notebooks
 	$(BIN)/ruff check code tests tools _ext chapters benchmarks
 	$(BIN)/ruff format --check code tests tools _ext benchmarks
+	$(MAKE) --no-print-directory nblint
+
+nblint: $(STAMP)  ## assert hygiene of the notebooks: bare True/False outputs, literal seeds, markers
+	$(BIN)/python tools/nblint.py $(NOTEBOOKS)
 
 unit: $(STAMP)  ## the library's unit and property tests (no network: sockets disabled)
 	$(BIN)/pytest tests -n $(JOBS) --disable-socket --allow-unix-socket -m "not browser"
@@ -74,6 +87,19 @@ notebooks: $(STAMP)  ## execute every notebook and compare with its committed ou
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
 	  $(BIN)/pytest --nbval --nbval-current-env -p no:cacheprovider \
 	  -n $(JOBS) --dist loadscope $(NOTEBOOKS)
+
+seed-lane: $(STAMP)  ## run every notebook under other root seeds (NNBOOK_SEED=$(SEED_ROOTS)), asserts on
+	$(BIN)/python tools/seed_lane.py $(NOTEBOOKS) --roots $(SEED_ROOTS) --jobs $(JOBS)
+
+# Strict nbval again, under each OpenBLAS kernel in KERNELS: what is printed must not depend on
+# the reader's CPU (round chaotic quantities to what is stable, or print a summary over seeds).
+kernel-lane: $(STAMP)  ## strict nbval under other OpenBLAS kernels (OPENBLAS_CORETYPE=$(KERNELS))
+	@for k in $(KERNELS); do \
+	  echo "kernel lane: OPENBLAS_CORETYPE=$$k"; \
+	  OPENBLAS_CORETYPE=$$k OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+	    $(BIN)/pytest --nbval --nbval-current-env -p no:cacheprovider -q \
+	    -n $(JOBS) --dist loadscope $(NOTEBOOKS) || exit 1; \
+	done
 
 build-check: $(STAMP)  ## clean warnings-as-errors build of the committed outputs
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute

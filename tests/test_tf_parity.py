@@ -79,3 +79,8 @@ def test_importing_nnbook_does_not_import_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_tf32_is_off(tf_twins):
+    tf = tf_twins.import_tensorflow()
+    assert not tf.config.experimental.tensor_float_32_execution_enabled()

@@ -4,6 +4,7 @@ Modules: :mod:`nnbook.init`, :mod:`nnbook.activations`, :mod:`nnbook.layers`,
 :mod:`nnbook.losses`, :mod:`nnbook.mlp`, :mod:`nnbook.gradcheck`, :mod:`nnbook.train`,
 :mod:`nnbook.conv`, :mod:`nnbook.symmetry`, :mod:`nnbook.dropconnect`,
 :mod:`nnbook.mc_dropout`, :mod:`nnbook.stats`, :mod:`nnbook.data`, :mod:`nnbook.notebook`,
+:mod:`nnbook.seeding` (the root seed),
 :mod:`nnbook.tf_twins` (TensorFlow, imported lazily) and :mod:`nnbook.diagrams` (matplotlib,
 import it explicitly). Importing nnbook never imports TensorFlow or matplotlib.
 """
@@ -21,6 +22,7 @@ from . import (
     losses,
     mc_dropout,
     notebook,
+    seeding,
     stats,
     symmetry,
     train,
@@ -56,6 +58,7 @@ __all__ = [
     "notebook",
     "numerical_gradient",
     "relative_error",
+    "seeding",
     "sgd",
     "softmax_cross_entropy",
     "stats",

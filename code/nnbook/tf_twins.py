@@ -3,8 +3,8 @@
 TensorFlow is imported lazily, on the first call that needs it, so ``import nnbook`` and all
 NumPy-only use never load it. :func:`import_tensorflow` sets ``TF_CPP_MIN_LOG_LEVEL`` (no C++
 log lines in notebook output) and ``TF_ENABLE_ONEDNN_OPTS=0`` (no oneDNN reordering of
-floating-point sums) *before* the import, unless the caller set them already, and turns on
-TensorFlow's deterministic ops.
+floating-point sums) *before* the import, unless the caller set them already, turns on
+TensorFlow's deterministic ops and turns off TF32 (reduced-precision float32 on GPUs).
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ def import_tensorflow() -> Any:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+        # On Ampere-or-newer GPUs TensorFlow would run float32 matmuls and convolutions in TF32
+        # (a 10-bit mantissa); off, float32 parity checks mean float32 everywhere.
+        tf.config.experimental.enable_tensor_float_32_execution(False)
         _TF = tf
     return _TF
 
