@@ -23,8 +23,11 @@ JOBS   ?= 2
 # The seed lane runs every notebook under these other root seeds (asserts enforced, outputs not
 # compared); the kernel lane runs strict nbval under these OpenBLAS kernels (OPENBLAS_CORETYPE:
 # the code path an AVX2 laptop and an older AVX-only CPU get).
+# KERNELS are the first two candidates that OpenBLAS really selects and that differ from this
+# CPU's own kernel (tools/kernels.py), so the lane never silently re-tests the default.
 SEED_ROOTS ?= 1 2
-KERNELS    ?= Haswell Sandybridge
+KERNEL_CANDIDATES ?= Haswell Sandybridge Nehalem
+KERNELS    ?= $(shell $(BIN)/python tools/kernels.py $(KERNEL_CANDIDATES) --count 2 2>/dev/null)
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -94,6 +97,7 @@ seed-lane: $(STAMP)  ## run every notebook under other root seeds (NNBOOK_SEED=$
 # Strict nbval again, under each OpenBLAS kernel in KERNELS: what is printed must not depend on
 # the reader's CPU (round chaotic quantities to what is stable, or print a summary over seeds).
 kernel-lane: $(STAMP)  ## strict nbval under other OpenBLAS kernels (OPENBLAS_CORETYPE=$(KERNELS))
+	@test -n "$(KERNELS)" || { $(BIN)/python tools/kernels.py $(KERNEL_CANDIDATES); exit 1; }
 	@for k in $(KERNELS); do \
 	  echo "kernel lane: OPENBLAS_CORETYPE=$$k"; \
 	  OPENBLAS_CORETYPE=$$k OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
