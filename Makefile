@@ -18,7 +18,7 @@ NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 JOBS   ?= 2
 
 .PHONY: help venv book book-only test checks upgrade-canary lint nblint unit notebooks seed-lane \
-        kernel-lane build-check browser refresh bench bench-quick clean
+        kernel-lane build-check browser lab refresh bench bench-quick clean
 
 # The seed lane runs every notebook under these other root seeds (asserts enforced, outputs not
 # compared); the kernel lane runs strict nbval under these OpenBLAS kernels (OPENBLAS_CORETYPE:
@@ -114,6 +114,9 @@ build-check: $(STAMP)  ## clean warnings-as-errors build of the committed output
 
 browser: $(STAMP)  ## open every page of _build/html in headless Chromium (run after build-check)
 	$(BIN)/pytest tests/test_browser.py -m browser -p no:cacheprovider
+
+lab: $(STAMP)  ## JupyterLab on chapters/ with the book's kernel, on 127.0.0.1 with a token (prints the URL)
+	$(BIN)/python tools/lab.py $(if $(PORT),--port $(PORT),) $(if $(NO_BROWSER),--no-browser,)
 
 refresh: $(STAMP)  ## re-execute notebooks in place to refresh stored outputs (NB=chapters/x.ipynb for one)
 	$(BIN)/python tools/refresh_outputs.py $(if $(NB),$(NB),$(NOTEBOOKS)) $(if $(FORCE),--force,)

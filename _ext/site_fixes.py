@@ -3,13 +3,22 @@
 * sphinx-thebe registers its inline configuration script twice (it is set up both by Jupyter
   Book and by sphinx-book-theme), and the second ``const THEBE_JS_URL`` is a console error on
   every page. Identical scripts are kept once.
+* ``static/nnbook.css`` (added to every page): code and output blocks wrap instead of scrolling
+  sideways, tables keep to the column, and print rules for the PDF edition (``make pdf``).
+* The theme renders two search fields (the sidebar's and one in the top bar); the top bar's is
+  removed, so a page has one search box (Ctrl+K still opens the search dialog).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
+from sphinx.config import Config
+
+STATIC = Path(__file__).resolve().parent / "static"
+CSS = "nnbook.css"
 
 
 def _dedupe_scripts(
@@ -31,7 +40,16 @@ def _dedupe_scripts(
     scripts[:] = unique
 
 
+def _configure(app: Sphinx, config: Config) -> None:
+    if str(STATIC) not in config.html_static_path:
+        config.html_static_path.append(str(STATIC))
+    # pydata-sphinx-theme's header search field ("navbar_persistent") repeats the sidebar's.
+    config.html_theme_options = {**(config.html_theme_options or {}), "navbar_persistent": []}
+
+
 def setup(app: Sphinx) -> dict[str, object]:
+    app.connect("config-inited", _configure)
+    app.add_css_file(CSS)
     # priority 1: run before any handler that returns a template name and so ends the event
     app.connect("html-page-context", _dedupe_scripts, priority=1)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
