@@ -10,11 +10,23 @@ from nnbook import data
 from nnbook.symmetry import (
     OrderedDense,
     OrderedMLP,
+    blas_kernel,
+    constant_init,
+    curvatures,
+    equal_column_spreads,
+    flat_params,
+    noise_spread_trace,
     ordered_matmul,
+    rounding_bound,
     spread_trace,
+    swap_directions,
+    train_with_twin,
+    unit_params,
     unit_spread,
     width_one,
     width_one_learning_rates,
+    with_flat_params,
+    with_private_inputs,
 )
 from nnbook.train import sgd_update
 
@@ -90,12 +102,29 @@ def test_ordered_mlp_matches_mlp_and_passes_gradcheck(rng):
     assert max(nnbook.check_gradients(a, X[:8], y[:8]).values()) < 1e-7
 
 
-def test_ordered_mlp_grads_are_the_models_arrays(rng):
+def test_ordered_mlp_grads_match_its_layers(rng):
     X, y = data.circles(20, 0.1, rng)
     m = OrderedMLP([2, 4, 2], rng=rng)
     _, grads = m.loss_and_grads(X, y)
     for i, d in enumerate(m.dense, start=1):
-        assert grads[f"W{i}"] is d.grads["W"] and m.params[f"W{i}"] is d.params["W"]
+        assert np.array_equal(grads[f"W{i}"], d.grads["W"])
+        assert m.params[f"W{i}"] is d.params["W"]
+
+
+def test_ordered_dense_checked_pair_matches_dense(rng):
+    W, b = rng.normal(size=(5, 3)), rng.normal(size=3)
+    x, dout = rng.normal(size=(4, 5)), rng.normal(size=(4, 3))
+    od, d = OrderedDense(W.copy(), b.copy()), nnbook.layers.Dense(W.copy(), b.copy())
+    np.testing.assert_allclose(od.forward(x), d.forward(x), rtol=1e-13)
+    np.testing.assert_allclose(od.backward(dout), d.backward(dout), rtol=1e-13)
+    for k in ("W", "b"):
+        np.testing.assert_allclose(od.grads[k], d.grads[k], rtol=1e-13)
+    with pytest.raises(ValueError, match="dout must have the output's shape"):
+        od.backward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="x has 4 features"):
+        od.forward(np.ones((2, 4)))
+    with pytest.raises(RuntimeError, match="before forward"):
+        OrderedDense(W.copy(), b.copy()).backward(dout)
 
 
 def test_ordered_mlp_copy_and_repr(rng):
@@ -226,3 +255,154 @@ def test_width_one_follows_the_wide_net_with_rescaled_rates(rng, sizes):
         for k in narrow.params:
             sgd_update({k: narrow.params[k]}, {k: g[k]}, rates[k], {k: vel_n[k]}, 0.9)
         np.testing.assert_allclose(narrow.predict(X), wide.predict(X), rtol=1e-10, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- constant_init
+def test_constant_init_is_a_weight_init(rng):
+    m = OrderedMLP([3, 4, 2], weight_init=constant_init(-0.25), rng=rng)
+    assert np.all(m.params["W1"] == -0.25) and np.all(m.params["W2"] == -0.25)
+    m32 = nnbook.MLP([3, 4, 2], weight_init=constant_init(0.5), rng=rng, dtype=np.float32)
+    assert m32.params["W1"].dtype == np.float32
+    with pytest.raises(ValueError, match="c must be"):
+        constant_init(float("nan"))
+
+
+# --------------------------------------------------------------------------- train_with_twin
+def test_train_with_twin_records_exact_symmetry(rng):
+    X, y = data.circles(48, 0.1, rng)
+    wide = OrderedMLP([2, 6, 2], activation="tanh", weight_init=constant_init(0.3), rng=rng)
+    twin, run = train_with_twin(
+        wide, X, y, X[:10], y[:10], epochs=2, lr=0.2, batch_size=16, rng=rng, momentum=0.9
+    )
+    assert run.steps == 6 and run.accuracy_wide.shape == (2,)
+    assert np.all(run.spread_in == 0.0) and np.all(run.spread_out == 0.0)
+    assert run.collapse_err.max() < 1e-13 and run.twin_err.max() < 1e-11
+    assert twin.layer_sizes == [2, 1, 2] and isinstance(twin, OrderedMLP)
+    assert np.array_equal(run.accuracy_wide, run.accuracy_twin)
+    assert np.abs(wide.params["W1"] - 0.3).max() > 0  # it trained
+    with pytest.raises(TypeError, match=r"wide must be an nnbook\.MLP"):
+        train_with_twin("w", X, y, X, y, epochs=1, lr=0.1, batch_size=4, rng=rng)
+
+
+def test_width_one_keeps_the_class(rng):
+    m = OrderedMLP([3, 4, 2], weight_init=constant_init(0.2), rng=rng)
+    assert type(width_one(m)) is OrderedMLP
+    p = nnbook.MLP([3, 4, 2], weight_init=constant_init(0.2), rng=rng)
+    assert type(width_one(p)) is nnbook.MLP
+
+
+# --------------------------------------------------------------------------- BLAS and bits
+def test_equal_column_spreads_ordered_is_exact_and_blas_is_bounded(rng):
+    X, w = rng.normal(size=(50, 64)), rng.normal(size=64)
+    widths = range(1, 20)
+    ordered = equal_column_spreads(X, w, widths, matmul=ordered_matmul)
+    blas = equal_column_spreads(X, w, widths)
+    assert ordered.shape == (19,) and np.all(ordered == 0.0)
+    bound = rounding_bound(X, w)
+    assert 0 < bound < 1e-12 and blas.max() <= bound
+    with pytest.raises(ValueError, match="w must have 64 entries"):
+        equal_column_spreads(X, w[:3], widths)
+    with pytest.raises(ValueError, match="widths"):
+        equal_column_spreads(X, w, [0])
+
+
+def test_rounding_bound_covers_two_orders(rng):
+    X, w = rng.normal(size=(200, 64)), rng.normal(size=64)
+    left = ordered_matmul(X, w[:, None])[:, 0]
+    reverse = ordered_matmul(X[:, ::-1], w[::-1, None])[:, 0]
+    gap = np.abs(left - reverse).max()
+    assert 0 < gap <= rounding_bound(X, w)
+
+
+def test_blas_kernel_names_something():
+    name = blas_kernel()
+    assert isinstance(name, str) and name
+
+
+# --------------------------------------------------------------------------- flat parameters
+def test_flat_params_round_trip(rng):
+    m = OrderedMLP([2, 3, 2], rng=rng)
+    theta = flat_params(m)
+    assert theta.size == m.n_params
+    m2 = with_flat_params(m, theta + 1.0)
+    np.testing.assert_array_equal(m2.params["W1"], m.params["W1"] + 1.0)
+    np.testing.assert_array_equal(flat_params(m), theta)  # the original is untouched
+    with pytest.raises(ValueError, match="theta must have"):
+        with_flat_params(m, theta[:-1])
+
+
+def test_unit_params_and_swap_directions(rng):
+    m = OrderedMLP([2, 2, 2], weight_init=constant_init(0.5), rng=rng)
+    assert np.array_equal(unit_params(m.params, 0), unit_params(m.params, 1))
+    along, across = swap_directions(m, +1.0), swap_directions(m, -1.0)
+    assert along.shape == across.shape == (5, m.n_params)
+    np.testing.assert_allclose(along @ along.T, np.eye(5), atol=1e-15)
+    np.testing.assert_allclose(along @ across.T, 0.0, atol=1e-15)
+    moved = with_flat_params(m, flat_params(m) + 0.3 * across[2])
+    diff = unit_params(moved.params, 0) - unit_params(moved.params, 1)
+    assert np.count_nonzero(diff) == 1  # the bias, moved apart
+    with pytest.raises(ValueError, match="sign must be"):
+        swap_directions(m, 0.5)
+    with pytest.raises(ValueError, match="j must be a unit"):
+        unit_params(m.params, 5)
+
+
+def test_curvatures_of_a_known_quadratic(rng):
+    # a linear network with the half squared error is quadratic in the output layer's weights
+    X, Y = rng.normal(size=(30, 2)), rng.normal(size=(30, 1))
+    m = nnbook.MLP([2, 1], activation="linear", loss="mse", rng=rng)
+    U = np.eye(m.n_params)
+    eig, vec = curvatures(m, X, Y, U)
+    N = len(X)
+    A = np.hstack([X, np.ones((N, 1))])
+    exact = np.linalg.eigvalsh(A.T @ A / N)
+    np.testing.assert_allclose(eig, exact, rtol=1e-6)
+    assert vec.shape == (3, 3)
+
+
+def test_curvatures_saddle_of_a_symmetric_pair():
+    # at the constant start the pair is symmetric: the gradient has no sideways part
+    rng = np.random.default_rng(0)
+    X, y = data.circles(60, 0.1, rng)
+    m = OrderedMLP([2, 2, 2], activation="tanh", weight_init=constant_init(0.5), rng=rng)
+    _, g = m.loss_and_grads(X, y)
+    across = swap_directions(m, -1.0)
+    g_flat = np.concatenate([g[k].ravel() for k in ("W1", "b1", "W2", "b2")])
+    assert np.all(across @ g_flat == 0.0)
+    eig, _ = curvatures(m, X, y, across)
+    assert eig.shape == (5,) and np.all(np.isfinite(eig))
+
+
+# --------------------------------------------------------------------------- noise per unit
+def test_private_noise_breaks_and_shared_noise_keeps_symmetry(rng):
+    X, y = data.circles(64, 0.1, rng)
+    base = OrderedMLP([2, 5, 2], activation="tanh", weight_init=constant_init(0.3), rng=rng)
+    shared = noise_spread_trace(
+        base.copy(),
+        X,
+        y,
+        lambda xb: xb + rng.normal(0, 0.1, xb.shape),
+        epochs=2,
+        lr=0.2,
+        batch_size=16,
+        rng=rng,
+        momentum=0.9,
+    )
+    assert shared.shape == (9,) and np.all(shared == 0.0)
+    private = with_private_inputs(base)
+    assert private.layer_sizes == [7, 5, 2]
+    W_fixed = private.params["W1"][2:].copy()
+    trace = noise_spread_trace(
+        private,
+        X,
+        y,
+        lambda xb: np.hstack([xb, rng.normal(0, 0.1, (len(xb), 5))]),
+        epochs=2,
+        lr=0.2,
+        batch_size=16,
+        rng=rng,
+        momentum=0.9,
+        frozen_rows=5,
+    )
+    assert trace[0] == 0.0 and trace[-1] > 1e-4
+    assert np.array_equal(private.params["W1"][2:], W_fixed)

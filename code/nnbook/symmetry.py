@@ -16,23 +16,38 @@ symmetry that the mathematics promises holds to the last bit.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import _checks
+from . import init as _init
 from .layers import Dense
 from .mlp import MLP
-from .train import History, sgd
+from .train import History, sgd, sgd_update
 
 __all__ = [
     "OrderedDense",
     "OrderedMLP",
+    "TwinRun",
+    "blas_kernel",
+    "constant_init",
+    "curvatures",
+    "equal_column_spreads",
+    "flat_params",
+    "noise_spread_trace",
     "ordered_matmul",
+    "rounding_bound",
     "spread_trace",
+    "swap_directions",
+    "train_with_twin",
+    "unit_params",
     "unit_spread",
     "width_one",
     "width_one_learning_rates",
+    "with_flat_params",
+    "with_private_inputs",
 ]
 
 
@@ -40,7 +55,7 @@ def unit_spread(W: np.ndarray, b: np.ndarray | None = None) -> float:
     """Largest difference between any two units' incoming weights (and biases, if given).
 
     Returns max over inputs i of (max_j W[i, j] − min_j W[i, j]), which is 0.0 exactly when all
-    columns of ``W`` are identical (chapter 2, eq. (2.4)). With ``b`` the biases count as one
+    columns of ``W`` are identical (chapter 2, eq-sym-spread). With ``b`` the biases count as one
     more input row.
     """
     W = _checks.float_array(W, "W", ndim=2)
@@ -111,29 +126,56 @@ class OrderedDense(Dense):
     """A :class:`nnbook.Dense` whose three products use :func:`ordered_matmul` (chapter 2).
 
     Forward ``x W + b``, backward ``xᵀ δ``, the column sums of ``δ`` and ``δ Wᵀ``, exactly as
-    ``Dense`` (chapter 1, eq. (1.8)), but with every entry computed in the same order, so that
-    units with equal parameters get bit-identical activations, gradients and updates.
+    ``Dense`` (chapter 1, eq-bp-grads), but with every entry computed in the same order, so
+    that units with equal parameters get bit-identical activations, gradients and updates.
+    Both the checked pair (``forward``/``backward``) and the unchecked kernels that
+    :class:`nnbook.MLP` calls are overridden, so every path through the layer is ordered.
     """
 
-    def _forward(self, x: np.ndarray, train: bool) -> np.ndarray:
+    def _forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         W = self.params["W"]
         if x.dtype != W.dtype:
             x = x.astype(W.dtype)
         self._x = x
-        out = _ordered(x, W)
-        out += self.params["b"]
-        return out
+        return _ordered(x, W) + self.params["b"]
 
     def _param_grads(self, dout: np.ndarray) -> None:
-        x = self._x
-        assert x is not None
-        _ordered(x.T, dout, out=self.grads["W"])
+        x = getattr(self, "_x", None)
+        if x is None:
+            raise RuntimeError("OrderedDense.backward called before forward(x)")
+        # written into the layer's own arrays, which MLP.grads refers to
+        self.grads["W"][...] = _ordered(x.T, dout)
         ones = np.ones((1, dout.shape[0]), dtype=dout.dtype)
-        _ordered(ones, dout, out=self.grads["b"][None, :])  # column sums, row by row
+        self.grads["b"][...] = _ordered(ones, dout)[0]  # column sums, row by row
 
     def _backward(self, dout: np.ndarray) -> np.ndarray:
         self._param_grads(dout)
         return _ordered(dout, self.params["W"].T)
+
+    def _backward_inplace(self, dout: np.ndarray) -> np.ndarray:
+        return self._backward(dout)
+
+    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
+        """Checked forward pass ``x W + b`` with ordered products."""
+        W = self.params["W"]
+        x = _checks.float_array(x, "x", ndim=2, allow_empty=True)
+        if x.shape[1] != W.shape[0]:
+            raise ValueError(
+                f"x has {x.shape[1]} features but W expects fan_in = {W.shape[0]} "
+                f"(x shape {x.shape}, W shape {W.shape})"
+            )
+        return self._forward(x, train)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Checked backward pass: fills ``grads`` and returns ``δ Wᵀ``, all ordered."""
+        x = getattr(self, "_x", None)
+        if x is None:
+            raise RuntimeError("OrderedDense.backward called before forward(x)")
+        shape = (x.shape[0], self.params["W"].shape[1])
+        dout = _checks.float_array(dout, "dout", allow_empty=True)
+        if dout.shape != shape:
+            raise ValueError(f"dout must have the output's shape {shape}, got {dout.shape}")
+        return self._backward(dout)
 
 
 class OrderedMLP(MLP):
@@ -151,10 +193,10 @@ class OrderedMLP(MLP):
 
 
 # --------------------------------------------------------------------------- effective width 1
-def _check_mlp(model: Any, name: str = "model") -> None:
+def _check_mlp(model: Any, name: str = "model", hidden: bool = True) -> None:
     if not isinstance(model, MLP):
         raise TypeError(f"{name} must be an nnbook.MLP, got {type(model).__name__}")
-    if model.n_layers < 2:
+    if hidden and model.n_layers < 2:
         raise ValueError(
             f"{name} needs at least one hidden layer, got layer_sizes {model.layer_sizes}"
         )
@@ -163,15 +205,16 @@ def _check_mlp(model: Any, name: str = "model") -> None:
 def width_one(model: MLP, atol: float = 0.0) -> MLP:
     """The width-1 network that computes what a symmetric ``model`` computes (chapter 2).
 
-    ``model`` must be symmetric: in every hidden layer all units have the same incoming
-    weights and bias, and the same outgoing weights (checked up to ``atol``; 0.0 by default,
-    i.e. bit-identical, else ``ValueError``). Then each hidden layer is one unit copied
-    ``H`` times, and the copies can be merged into a single unit whose outgoing weights are
-    ``H`` times one copy's: W^(1) keeps its first column, a hidden-to-hidden W^(l) becomes the
-    1×1 matrix ``H_(l−1) W^(l)[0, 0]``, and the output layer's W^(L) becomes
-    ``H_(L−1) W^(L)[0, :]`` (chapter 2, eq. ``eq-sym-width-one``). Biases keep one entry;
-    the output bias is copied whole. The outputs agree with ``model``'s up to rounding (a sum
-    of ``H`` equal terms against ``H`` times one term). Dropout models are refused.
+        ``model`` must be symmetric: in every hidden layer all units have the same incoming
+        weights and bias, and the same outgoing weights (checked up to ``atol``; 0.0 by default,
+        i.e. bit-identical, else ``ValueError``). Then each hidden layer is one unit copied
+        ``H`` times, and the copies can be merged into a single unit whose outgoing weights are
+        ``H`` times one copy's, and it is of ``model``'s class (an :class:`OrderedMLP` stays
+    ordered): W^(1) keeps its first column, a hidden-to-hidden W^(l) becomes the
+        1×1 matrix ``H_(l−1) W^(l)[0, 0]``, and the output layer's W^(L) becomes
+        ``H_(L−1) W^(L)[0, :]`` (chapter 2, eq. ``eq-sym-width-one``). Biases keep one entry;
+        the output bias is copied whole. The outputs agree with ``model``'s up to rounding (a sum
+        of ``H`` equal terms against ``H`` times one term). Dropout models are refused.
     """
     _check_mlp(model)
     atol = _checks.nonnegative(atol, "atol")
@@ -195,7 +238,7 @@ def width_one(model: MLP, atol: float = 0.0) -> MLP:
         cols = W[:1, :] if k == L else W[:1, :1]
         weights.append(sizes[k - 1] * cols)
         biases.append(bs[k - 1].copy() if k == L else bs[k - 1][:1].copy())
-    return MLP.from_arrays(
+    return type(model).from_arrays(
         weights,
         biases,
         model.activation,
@@ -276,3 +319,343 @@ def spread_trace(
         callback=record,
     )
     return history, np.array(rows, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- constant starts
+def constant_init(c: float) -> Callable[..., np.ndarray]:
+    """A ``weight_init`` for :class:`nnbook.MLP` that sets every weight to ``c`` (chapter 2).
+
+    ``MLP([64, 48, 10], weight_init=constant_init(0.125), rng=rng)`` starts in the symmetric
+    set of chapter 2 (eq-sym-invariance) whatever ``c`` is; the ``rng`` is not used.
+    """
+    value = _checks.real(c, "c")
+
+    def init(
+        shape: tuple[int, ...], rng: np.random.Generator | None = None, dtype: Any = np.float64
+    ) -> np.ndarray:
+        return _init.constant(shape, value, dtype)
+
+    return init
+
+
+# --------------------------------------------------------------------------- the width-1 twin
+@dataclass(frozen=True)
+class TwinRun:
+    """What :func:`train_with_twin` records (one entry per SGD step unless said otherwise).
+
+    ``spread_in`` and ``spread_out`` are the wide network's hidden-unit spreads
+    (eq-sym-spread) of ``(W1, b1)`` and ``W2ᵀ``; ``collapse_err`` is the largest relative
+    difference on the check inputs between the wide network and its :func:`width_one`
+    collapse; ``twin_err`` the same for the separately trained width-1 twin.
+    ``accuracy_wide`` and ``accuracy_twin`` hold one test accuracy per epoch.
+    """
+
+    spread_in: np.ndarray
+    spread_out: np.ndarray
+    collapse_err: np.ndarray
+    twin_err: np.ndarray
+    accuracy_wide: np.ndarray
+    accuracy_twin: np.ndarray
+    rates: dict[str, float]
+
+    @property
+    def steps(self) -> int:
+        return int(self.spread_in.size)
+
+
+def train_with_twin(
+    wide: MLP,
+    X: np.ndarray,
+    y: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    rng: np.random.Generator,
+    momentum: float = 0.0,
+) -> tuple[MLP, TwinRun]:
+    """Train a symmetric ``wide`` network and its width-1 twin side by side (chapter 2).
+
+    The twin is ``width_one(wide)`` trained on the same mini-batches (order drawn from
+    ``rng``) with the rates of :func:`width_one_learning_rates` (eq-sym-width-one-lr); both
+    take SGD steps with ``momentum``. After every step the record notes the wide network's
+    spreads and how far the collapse and the twin are from it on ``X_test``. ``wide`` is
+    trained in place; returns ``(twin, record)``.
+    """
+    _check_mlp(wide, "wide")
+    epochs = _checks.positive_int(epochs, "epochs")
+    batch_size = _checks.positive_int(batch_size, "batch_size")
+    rng = _checks.rng(rng)
+    twin = width_one(wide)
+    rates = width_one_learning_rates(wide.layer_sizes, lr)
+    vel_wide = {k: np.zeros_like(p) for k, p in wide.params.items()}
+    vel_twin = {k: np.zeros_like(p) for k, p in twin.params.items()}
+    rec: dict[str, list[float]] = {k: [] for k in ("in", "out", "collapse", "twin")}
+    acc_wide, acc_twin = [], []
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for first in range(0, len(X), batch_size):
+            idx = order[first : first + batch_size]
+            _, g = wide.loss_and_grads(X[idx], y[idx])
+            sgd_update(wide.params, g, lr, vel_wide, momentum)
+            _, g = twin.loss_and_grads(X[idx], y[idx])
+            for k in twin.params:  # one learning rate per parameter array
+                sgd_update({k: twin.params[k]}, {k: g[k]}, rates[k], {k: vel_twin[k]}, momentum)
+            out = wide.predict(X_test)
+            scale = float(np.abs(out).max())
+            rec["in"].append(unit_spread(wide.params["W1"], wide.params["b1"]))
+            rec["out"].append(unit_spread(wide.params["W2"].T))
+            rec["collapse"].append(np.abs(width_one(wide).predict(X_test) - out).max() / scale)
+            rec["twin"].append(np.abs(twin.predict(X_test) - out).max() / scale)
+        acc_wide.append(wide.accuracy(X_test, y_test))
+        acc_twin.append(twin.accuracy(X_test, y_test))
+    arrays = {k: np.array(v, dtype=np.float64) for k, v in rec.items()}
+    return twin, TwinRun(
+        arrays["in"],
+        arrays["out"],
+        arrays["collapse"],
+        arrays["twin"],
+        np.array(acc_wide),
+        np.array(acc_twin),
+        rates,
+    )
+
+
+# --------------------------------------------------------------------------- BLAS and bits
+def equal_column_spreads(
+    X: np.ndarray,
+    w: np.ndarray,
+    widths: Sequence[int],
+    matmul: Callable[[np.ndarray, np.ndarray], np.ndarray] = np.matmul,
+) -> np.ndarray:
+    """For each width H, the column spread of ``X @ [w, w, ..., w]`` (H equal columns).
+
+    In exact arithmetic every entry is 0.0. With ``matmul=ordered_matmul`` it is 0.0 on
+    every machine; with a BLAS product (the default, NumPy's ``@``) it is 0.0 or a few
+    roundings, depending on the width and on the kernel the CPU gets (chapter 2, section
+    "Exactly 0.0, on every machine?"). Returns one float per width.
+    """
+    X = _checks.float_array(X, "X", ndim=2)
+    w = _checks.float_array(w, "w", ndim=1)
+    if w.shape[0] != X.shape[1]:
+        raise ValueError(f"w must have {X.shape[1]} entries to match X, got {w.shape[0]}")
+    if not callable(matmul):
+        raise TypeError(f"matmul must be callable, got {matmul!r}")
+    hs = [_checks.positive_int(h, f"widths[{i}]") for i, h in enumerate(widths)]
+    return np.array(
+        [unit_spread(np.asarray(matmul(X, np.repeat(w[:, None], h, axis=1)))) for h in hs],
+        dtype=np.float64,
+    )
+
+
+def rounding_bound(X: np.ndarray, w: np.ndarray) -> float:
+    """Largest gap two summation orders can leave between entries of ``X @ w``.
+
+    Each order's result is within ``γ_k Σ_i |x_i w_i|`` of the exact sum, ``γ_k = k u / (1
+    − k u)`` with ``u`` the unit roundoff and ``k`` the number of terms (Higham's bound for
+    recursive summation), so two orders differ by at most twice that; the largest over the
+    rows of ``X`` is returned (chapter 2).
+    """
+    X = _checks.float_array(X, "X", ndim=2)
+    w = _checks.float_array(w, "w", ndim=1)
+    if w.shape[0] != X.shape[1]:
+        raise ValueError(f"w must have {X.shape[1]} entries to match X, got {w.shape[0]}")
+    u = np.finfo(np.result_type(X, w)).eps / 2
+    k = X.shape[1]
+    gamma = k * u / (1 - k * u)
+    return float(2 * gamma * np.max(np.abs(X) @ np.abs(w)))
+
+
+def blas_kernel() -> str:
+    """The name of the BLAS kernel NumPy's products run on here, e.g. ``"Haswell"``.
+
+    Read with ``threadpoolctl`` (OpenBLAS reports the CPU architecture it chose, which
+    ``OPENBLAS_CORETYPE`` overrides); ``"unknown"`` where that is not available.
+    """
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return "unknown"
+    for lib in threadpool_info():
+        if lib.get("user_api") == "blas":
+            name = lib.get("architecture") or lib.get("internal_api") or "unknown"
+            return str(name)
+    return "unknown"  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- flat parameters
+def flat_params(model: MLP) -> np.ndarray:
+    """All of ``model``'s parameters as one vector θ, in the order W1, b1, W2, b2, ... (a copy)."""
+    _check_mlp(model, hidden=False)
+    return np.concatenate([model.params[k].ravel() for k in _keys(model)])
+
+
+def with_flat_params(model: MLP, theta: np.ndarray) -> MLP:
+    """A copy of ``model`` whose parameters are the vector ``theta`` (see :func:`flat_params`)."""
+    _check_mlp(model, hidden=False)
+    theta = _checks.float_array(theta, "theta", ndim=1)
+    if theta.size != model.n_params:
+        raise ValueError(f"theta must have {model.n_params} entries, got {theta.size}")
+    m = model.copy()
+    i = 0
+    for k in _keys(model):
+        p = m.params[k]
+        p[...] = theta[i : i + p.size].reshape(p.shape)
+        i += p.size
+    return m
+
+
+def _keys(model: MLP) -> list[str]:
+    return [f"{p}{i}" for i in range(1, model.n_layers + 1) for p in ("W", "b")]
+
+
+def unit_params(params: dict[str, np.ndarray], j: int, layer: int = 1) -> np.ndarray:
+    """Hidden unit ``j``'s parameters: incoming weights, bias, outgoing weights (a copy).
+
+    ``params`` is keyed like ``MLP.params`` (or ``MLP.grads``, to get the unit's gradient);
+    ``layer`` counts hidden layers from 1. Two units are interchangeable exactly when these
+    vectors are equal (chapter 2, eq-sym-invariance).
+    """
+    layer = _checks.positive_int(layer, "layer")
+    W_in, b = params[f"W{layer}"], params[f"b{layer}"]
+    if f"W{layer + 1}" not in params:
+        raise ValueError(f"layer {layer} is not a hidden layer of these parameters")
+    if not 0 <= j < W_in.shape[1]:
+        raise ValueError(f"j must be a unit of layer {layer} (0..{W_in.shape[1] - 1}), got {j}")
+    return np.concatenate([W_in[:, j], b[j : j + 1], params[f"W{layer + 1}"][j, :]])
+
+
+def swap_directions(model: MLP, sign: float, units: tuple[int, int] = (0, 1)) -> np.ndarray:
+    """Unit vectors in θ that move unit ``a`` of hidden layer 1 by +d and unit ``b`` by sign·d.
+
+    ``d`` runs over the coordinate directions of one unit's parameters (incoming weights,
+    bias, outgoing weights), so there is one row per coordinate. ``sign=+1`` gives
+    directions *along* the symmetric set (both units move alike), ``sign=-1`` directions
+    *across* it (they move apart), chapter 2, eq-sym-plane. Rows are orthonormal.
+    """
+    _check_mlp(model)
+    sign = _checks.real(sign, "sign")
+    if sign not in (1.0, -1.0):
+        raise ValueError(f"sign must be +1 or -1, got {sign!r}")
+    a, b = units
+    H = model.layer_sizes[1]
+    if not (0 <= a < H and 0 <= b < H and a != b):
+        raise ValueError(f"units must be two different units of hidden layer 1, got {units}")
+    n_in, n_out = model.layer_sizes[0], model.layer_sizes[2]
+    rows = []
+    for coord in range(n_in + 1 + n_out):
+        d = np.zeros(n_in + 1 + n_out)
+        d[coord] = 1.0
+        p = {k: np.zeros_like(v) for k, v in model.params.items()}
+        for unit, s in ((a, 1.0), (b, sign)):
+            p["W1"][:, unit] = s * d[:n_in]
+            p["b1"][unit] = s * d[n_in]
+            p["W2"][unit, :] = s * d[n_in + 1 :]
+        v = np.concatenate([p[k].ravel() for k in _keys(model)])
+        rows.append(v / np.sqrt(2.0))
+    return np.array(rows)
+
+
+def curvatures(
+    model: MLP,
+    X: np.ndarray,
+    y: np.ndarray,
+    directions: np.ndarray,
+    theta: np.ndarray | None = None,
+    h: float = 1e-5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues and eigenvectors of the loss's Hessian restricted to ``directions``.
+
+    ``directions`` holds orthonormal rows u_1, ..., u_m in θ (:func:`flat_params`); the
+    m×m matrix uᵢᵀ ∇²J(θ) u_j is estimated by central differences of the gradient,
+    ``(∇J(θ + h u_j) − ∇J(θ − h u_j)) / 2h``, symmetrised, and diagonalised. Returns
+    ``(eigenvalues ascending, eigenvectors as columns)``: the curvatures of J at θ (default:
+    the model's parameters) along the span (chapter 2, section "The geometry"). The
+    estimate's error is O(h²) plus rounding of order ε·|∇J|/h.
+    """
+    _check_mlp(model, hidden=False)
+    if theta is None:
+        theta = flat_params(model)
+    theta = _checks.float_array(theta, "theta", ndim=1)
+    U = _checks.float_array(directions, "directions", ndim=2)
+    if U.shape[1] != theta.size:
+        raise ValueError(f"directions must have {theta.size} columns, got {U.shape[1]}")
+    h = _checks.positive(h, "h")
+
+    def grad(t: np.ndarray) -> np.ndarray:
+        m = with_flat_params(model, t)
+        _, g = m.loss_and_grads(X, y)
+        return np.concatenate([g[k].ravel() for k in _keys(m)])
+
+    cols = [(grad(theta + h * u) - grad(theta - h * u)) / (2 * h) for u in U]
+    Hm = np.array([[float(np.sum(u * c)) for c in cols] for u in U])
+    return np.linalg.eigh((Hm + Hm.T) / 2)
+
+
+# --------------------------------------------------------------------------- noise per unit
+def with_private_inputs(model: MLP) -> MLP:
+    """A copy of ``model`` whose hidden unit j has one extra input of its own, weight 1.
+
+    ``W1`` gains H rows forming the identity, so feeding ``[x, ε]`` with ε of shape (N, H)
+    adds ``ε[:, j]`` to unit j's pre-activation: noise that each unit draws for itself
+    (chapter 2, section "What breaks the symmetry"). Train it with :func:`noise_spread_trace`,
+    which keeps those rows fixed.
+    """
+    _check_mlp(model)
+    H = model.layer_sizes[1]
+    W1 = np.vstack([model.params["W1"], np.eye(H, dtype=model.dtype)])
+    weights = [W1] + [model.params[f"W{i}"].copy() for i in range(2, model.n_layers + 1)]
+    biases = [model.params[f"b{i}"].copy() for i in range(1, model.n_layers + 1)]
+    return type(model).from_arrays(
+        weights,
+        biases,
+        model.activation,
+        output_activation=model.output_activation,
+        loss=model.loss_name,
+    )
+
+
+def noise_spread_trace(
+    model: MLP,
+    X: np.ndarray,
+    y: np.ndarray,
+    make_input: Callable[[np.ndarray], np.ndarray],
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    rng: np.random.Generator,
+    momentum: float = 0.0,
+    frozen_rows: int = 0,
+) -> np.ndarray:
+    """SGD on inputs ``make_input(X_batch)``; returns hidden layer 1's spread after each step.
+
+    The spread is taken over the first ``X.shape[1]`` rows of ``W1`` and ``b1`` (the real
+    inputs); the last ``frozen_rows`` rows of ``W1`` get no update (the private inputs of
+    :func:`with_private_inputs`). Row 0 of the result is before training (chapter 2).
+    """
+    _check_mlp(model)
+    epochs = _checks.positive_int(epochs, "epochs")
+    batch_size = _checks.positive_int(batch_size, "batch_size")
+    frozen_rows = _checks.nonnegative_int(frozen_rows, "frozen_rows")
+    rng = _checks.rng(rng)
+    n_in = X.shape[1]
+    vel = {k: np.zeros_like(p) for k, p in model.params.items()}
+
+    def spread() -> float:
+        return unit_spread(model.params["W1"][:n_in], model.params["b1"])
+
+    trace = [spread()]
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for first in range(0, len(X), batch_size):
+            idx = order[first : first + batch_size]
+            _, g = model.loss_and_grads(make_input(X[idx]), y[idx])
+            g = {k: v.copy() for k, v in g.items()}
+            if frozen_rows:
+                g["W1"][-frozen_rows:] = 0.0
+            sgd_update(model.params, g, lr, vel, momentum)
+            trace.append(spread())
+    return np.array(trace, dtype=np.float64)
