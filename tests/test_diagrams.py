@@ -77,3 +77,31 @@ def test_new_figure_when_no_axes():
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         diagrams.draw_network(ax=_axes(), **kwargs)
+
+
+def test_line_labels_sit_off_every_crossing_and_fonts_are_legible(rng):
+    W1, W2 = rng.normal(size=(3, 3)), rng.normal(size=(3, 1))
+    ax = diagrams.draw_network(
+        [3, 3, 1],
+        [W1, W2],
+        ax=_axes(),
+        fmt="{:+.2f}",
+        unit_notes=[["", "", ""], ["δ=1"] * 3, ["δ=2"]],
+    )
+    crossings = diagrams.line_crossings([3, 3, 1], y_gap=1.3)
+    assert len(crossings) == 9  # 3x3 full bipartite: C(3,2)^2 crossings
+    weight_texts = [t for t in ax.texts if t.get_text().startswith(("+", "-"))]
+    assert len(weight_texts) == 12
+    for t in weight_texts:
+        x, y = t.get_position()
+        assert min(np.hypot(x - cx, y - cy) for cx, cy in crossings) > 0.1
+    assert min(t.get_fontsize() for t in ax.texts) >= 9
+    with pytest.raises(ValueError, match="fontsize"):
+        diagrams.draw_network([2, 1], ax=_axes(), fontsize=7)
+
+
+def test_line_values_label_the_lines():
+    W = np.array([[1.0], [-1.0]])
+    ax = diagrams.draw_network([2, 1], [W], ax=_axes(), line_values=[np.array([[0.5], [0.25]])])
+    texts = {t.get_text() for t in ax.texts}
+    assert "+0.5" in texts and "+0.2" in texts and "+1.0" not in texts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -194,3 +196,101 @@ def test_relative_error_definition():
     assert gradcheck.relative_error(
         np.array([3.0, 4.0]), np.array([3.0, 4.0 + 5e-8])
     ) == pytest.approx(1e-8)
+
+
+# --------------------------------------------------------------------------- chapter 1's practice
+def _sigmoid_net(rng, sizes=(3, 3, 1)):
+    Ws = [rng.normal(size=(a, b)) for a, b in itertools.pairwise(sizes)]
+    bs = [rng.normal(size=b) for b in sizes[1:]]
+    return nnbook.MLP.from_arrays(Ws, bs, "sigmoid", output_activation="sigmoid", loss="mse")
+
+
+def test_elementwise_error_finds_the_single_wrong_entry(rng):
+    g = rng.normal(size=50)
+    g[7] = 1e-3  # one small entry
+    bad = g.copy()
+    bad[7] *= 3
+    assert gradcheck.relative_error(bad, g) < 1e-3  # norm-wise: diluted
+    e = gradcheck.elementwise_relative_error(bad, g)
+    assert e.shape == g.shape and abs(e[7] - 2 / 3) < 1e-12 and np.all(np.delete(e, 7) == 0)
+    # floor caps the error of entries that are zero up to round-off
+    assert gradcheck.elementwise_relative_error(np.array([1e-20]), np.array([0.0]))[0] == 1
+    tiny = gradcheck.elementwise_relative_error(np.array([1e-20]), np.array([0.0]), floor=1e-8)
+    assert tiny[0] == pytest.approx(1e-12)
+    assert gradcheck.elementwise_relative_error(np.zeros(2), np.zeros(2)).tolist() == [0, 0]
+
+
+def test_numerical_grads_fresh_and_h_sweep_v_shape(rng):
+    m = _sigmoid_net(rng)
+    X, Y = rng.normal(size=(4, 3)), rng.uniform(size=(4, 1))
+    _, g = m.loss_and_grads(X, Y)
+    g = {k: v.copy() for k, v in g.items()}
+    n1 = gradcheck.numerical_grads(m, X, Y)
+    n2 = gradcheck.numerical_grads(m, X, Y)
+    assert all(n1[k] is not n2[k] for k in n1)
+    assert gradcheck.relative_error(gradcheck.flatten(g), gradcheck.flatten(n1)) < 1e-8
+    hs = np.logspace(-1, -9, 9)
+    errs = gradcheck.h_sweep(m, X, Y, hs, g)
+    assert errs[0] > 1e3 * errs.min() and errs[-1] > 10 * errs.min()
+    assert abs(gradcheck.loglog_slope(hs, errs, 1e-3, 1e-1) - 2) < 0.3
+    e32 = gradcheck.h_sweep(m, X, Y, hs, g, dtype=np.float32)
+    assert e32.min() > 100 * errs.min()
+
+
+def test_loss_differences_vanish_in_float32(rng):
+    x = np.ones(4, dtype=np.float32)
+    d = gradcheck.loss_differences(lambda v: float(np.sum(v * v)), x, 1e-9)
+    assert np.all(d == 0) and np.all(x == 1)
+    d64 = gradcheck.loss_differences(lambda v: float(np.sum(v * v)), x.astype(np.float64), 1e-3)
+    np.testing.assert_allclose(d64, 4e-3, rtol=1e-9)
+
+
+def test_loglog_slope_and_errors():
+    x = np.logspace(0, 3, 7)
+    assert gradcheck.loglog_slope(x, 5 * x**1.5, 1, 1000) == pytest.approx(1.5)
+    with pytest.raises(ValueError, match="two points"):
+        gradcheck.loglog_slope(x, x, 2000, 3000)
+
+
+def test_kink_detector_counts_gate_flips(rng):
+    W1 = np.array([[1.0, -1.0]])
+    m = nnbook.MLP.from_arrays(
+        [W1, np.ones((2, 1))],
+        [np.array([-0.3 + 1e-6, 0.5]), np.zeros(1)],
+        "relu",
+        output_activation="sigmoid",
+        loss="mse",
+    )
+    X = np.array([[0.3]])  # unit 1's z = 1e-6, unit 2's z = 0.2
+    gates = gradcheck.relu_gates(m, X)
+    assert gates(None).tolist() == [True, True]
+    c = gradcheck.kink_crossings(gates, m.params["W1"], 1e-5)
+    assert c.tolist() == [[1, 0]]
+    assert gradcheck.kink_crossings(gates, m.params["b1"], 1e-7).tolist() == [0, 0]
+    assert gradcheck.kink_crossings(gates, m.params["W2"], 1e-5).tolist() == [[0], [0]]
+    np.testing.assert_array_equal(m.params["W1"], W1)  # restored
+    sig = _sigmoid_net(rng)
+    assert gradcheck.relu_gates(sig, np.ones((2, 3)))(None).size == 0
+
+
+def test_descent_ratio_tends_to_one(rng):
+    m = _sigmoid_net(rng)
+    X, Y = rng.normal(size=(4, 3)), rng.uniform(size=(4, 1))
+    _, g = m.loss_and_grads(X, Y)
+    g = {k: v.copy() for k, v in g.items()}
+    before = {k: p.copy() for k, p in m.params.items()}
+    r = gradcheck.descent_ratio(m, X, Y, g, np.array([1e-1, 1e-2, 1e-3]))
+    assert abs(r[-1] - 1) < abs(r[0] - 1) and abs(r[-1] - 1) < 1e-2
+    assert all(np.array_equal(before[k], m.params[k]) for k in before)
+    with pytest.raises(ValueError, match="etas"):
+        gradcheck.descent_ratio(m, X, Y, g, np.array([0.0]))
+
+
+def test_numerical_grads_freezes_dropout(rng):
+    m = nnbook.MLP([4, 6, 3], activation="tanh", keep_prob=0.5, rng=rng)
+    X, y = rng.normal(size=(5, 4)), rng.integers(0, 3, 5)
+    n = gradcheck.numerical_grads(m, X, y)
+    m.freeze_dropout()
+    _, g = m.loss_and_grads(X, y)
+    m.unfreeze_dropout()
+    assert max(gradcheck.relative_error(g[k], n[k]) for k in g) < 1e-7

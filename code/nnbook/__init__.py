@@ -14,6 +14,7 @@ from __future__ import annotations
 from . import (
     activations,
     conv,
+    cost,
     data,
     dropconnect,
     experiments,

@@ -8,6 +8,7 @@ unit j of layer l. Nothing is computed here; the function only draws what it is 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from . import _checks
 
-__all__ = ["draw_network"]
+__all__ = ["draw_network", "label_positions", "line_crossings"]
 
 
 def _unit_name(layer: int, unit: int, n_layers: int) -> str:
@@ -34,6 +35,9 @@ def draw_network(
     *,
     biases: Sequence[np.ndarray] | None = None,
     fmt: str = "{:+.1f}",
+    line_values: Sequence[np.ndarray] | None = None,
+    unit_notes: Sequence[Sequence[str]] | None = None,
+    fontsize: float = 9.0,
 ) -> Any:
     """Draw a fully connected network and return the matplotlib ``Axes``.
 
@@ -53,6 +57,19 @@ def draw_network(
         Optional b^(1), ..., b^(L), each of shape (s_l,); only used for labels.
     fmt
         Format of the weight and bias labels.
+    line_values
+        Optional arrays of the weights' shapes whose values label the lines instead of the
+        weights (e.g. the gradients ∂J/∂W^(l) of the backward pass); colours and widths
+        still show the weights.
+    unit_notes
+        Optional text per unit, one sequence per layer (layer 0 included, ``""`` for none),
+        written in a box beside the unit, e.g. ``"δ=+0.012"``.
+    fontsize
+        Size in points of every label (at least 9, the book's smallest legible size).
+
+    Line labels are placed along each line where they are farthest from every point where
+    two lines cross and from the labels placed before them (:func:`label_positions`), so
+    that no label sits on a crossing.
 
     The axes hold exactly ``sum(layer_sizes)`` circle patches and one ``Line2D`` per weight,
     ``sum(s_(l-1) * s_l)``, in the order layer by layer, then i (source), then j (target).
@@ -67,6 +84,29 @@ def draw_network(
         raise TypeError(f"fmt must be a format string such as '{{:+.1f}}', got {fmt!r}")
     if not isinstance(labels, bool):
         raise TypeError(f"labels must be True or False, got {labels!r}")
+    fontsize = _checks.positive(fontsize, "fontsize")
+    if fontsize < 9:
+        raise ValueError(f"fontsize must be at least 9 points, got {fontsize}")
+    values: list[np.ndarray] | None = None
+    if line_values is not None:
+        if len(line_values) != n_layers:
+            raise ValueError(
+                f"line_values must have one array per layer ({n_layers}), got {len(line_values)}"
+            )
+        values = []
+        for layer, V in enumerate(line_values, start=1):
+            V = _checks.float_array(V, f"line_values[{layer - 1}]", ndim=2)
+            if V.shape != (sizes[layer - 1], sizes[layer]):
+                raise ValueError(
+                    f"line_values[{layer - 1}] must have shape "
+                    f"{(sizes[layer - 1], sizes[layer])}, got {V.shape}"
+                )
+            values.append(V)
+    if unit_notes is not None:
+        if len(unit_notes) != len(sizes) or any(
+            len(n) != s for n, s in zip(unit_notes, sizes, strict=True)
+        ):
+            raise ValueError(f"unit_notes must hold one string per unit of {sizes}")
     Ws: list[np.ndarray] | None = None
     if weights is not None:
         if len(weights) != n_layers:
@@ -105,12 +145,24 @@ def draw_network(
         _, ax = plt.subplots(figsize=(2.2 * n_layers + 2.0, 0.9 * max(sizes) + 1.2))
 
     radius = 0.22
-    x_gap = 2.2
+    x_gap = 3.0
+    y_gap = 1.3 if unit_notes is not None else 1.0
     tallest = max(sizes)
 
     def centre(layer: int, unit: int) -> tuple[float, float]:
         # Each layer is centred vertically; unit 0 at the top.
-        return layer * x_gap, (sizes[layer] - 1) / 2 - unit
+        return layer * x_gap, ((sizes[layer] - 1) / 2 - unit) * y_gap
+
+    shown = values if values is not None else Ws
+    texts = None
+    if labels and shown is not None:
+        texts = [
+            [[fmt.format(float(V[i, j])) for j in range(V.shape[1])] for i in range(V.shape[0])]
+            for V in shown
+        ]
+    where = (
+        label_positions(sizes, texts, x_gap=x_gap, y_gap=y_gap, notes=unit_notes) if texts else None
+    )
 
     wmax = max((float(np.abs(W).max()) for W in Ws), default=1.0) if Ws else 1.0
     wmax = wmax or 1.0
@@ -126,24 +178,22 @@ def draw_network(
                     color = "tab:blue" if w >= 0 else "tab:red"
                     width = 0.6 + 2.4 * abs(w) / wmax
                 ax.plot([x0, x1], [y0, y1], color=color, lw=width, zorder=1)
-                if labels and Ws is not None:
-                    # Each source unit writes its labels at its own distance along the lines,
-                    # so labels of different sources never share a column.
-                    n_src = sizes[layer - 1]
-                    t = 0.25 + 0.5 * i / (n_src - 1) if n_src > 1 else 0.5
+                if where is not None and texts is not None:
+                    lx, ly = where[layer - 1][i][j]
                     ax.text(
-                        x0 + t * (x1 - x0),
-                        y0 + t * (y1 - y0),
-                        fmt.format(float(Ws[layer - 1][i, j])),
-                        fontsize=7,
+                        lx,
+                        ly,
+                        texts[layer - 1][i][j],
+                        fontsize=fontsize,
                         ha="center",
                         va="center",
                         zorder=3,
+                        color=color,
                         bbox={
-                            "boxstyle": "round,pad=0.1",
+                            "boxstyle": "round,pad=0.12",
                             "fc": "white",
                             "ec": "none",
-                            "alpha": 0.9,
+                            "alpha": 0.95,
                         },
                     )
     for layer, s in enumerate(sizes):
@@ -158,21 +208,124 @@ def draw_network(
                     _unit_name(layer, u, n_layers),
                     ha="center",
                     va="center",
-                    fontsize=9,
+                    fontsize=fontsize,
                     zorder=5,
                 )
                 if bs is not None and layer > 0:
                     ax.text(
                         x,
-                        y - radius - 0.12,
+                        y - radius - 0.06,
                         "b=" + fmt.format(float(bs[layer - 1][u])),
                         ha="center",
                         va="top",
-                        fontsize=7,
+                        fontsize=fontsize,
                         zorder=5,
+                        bbox={
+                            "boxstyle": "round,pad=0.1",
+                            "fc": "white",
+                            "ec": "none",
+                            "alpha": 0.95,
+                        },
                     )
+            if unit_notes is not None and unit_notes[layer][u]:
+                ax.text(
+                    x,
+                    y + radius + 0.06,
+                    unit_notes[layer][u],
+                    ha="center",
+                    va="bottom",
+                    fontsize=fontsize,
+                    zorder=5,
+                    bbox={"boxstyle": "round,pad=0.12", "fc": "#fff8dc", "ec": "0.6", "lw": 0.6},
+                )
+    top = (tallest - 1) / 2 * y_gap
     ax.set_xlim(-0.6, n_layers * x_gap + 0.6)
-    ax.set_ylim(-(tallest - 1) / 2 - 0.8, (tallest - 1) / 2 + 0.5)
+    ax.set_ylim(-top - 0.75, top + (0.85 if unit_notes is not None else 0.5))
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
+
+
+def line_crossings(
+    layer_sizes: Sequence[int], x_gap: float = 3.0, y_gap: float = 1.0
+) -> list[tuple[float, float]]:
+    """The points where two weight lines of :func:`draw_network` cross (in data units)."""
+    sizes = [_checks.positive_int(s, f"layer_sizes[{i}]") for i, s in enumerate(layer_sizes)]
+    out = []
+    for layer in range(1, len(sizes)):
+        ys0 = [((sizes[layer - 1] - 1) / 2 - i) * y_gap for i in range(sizes[layer - 1])]
+        ys1 = [((sizes[layer] - 1) / 2 - j) * y_gap for j in range(sizes[layer])]
+        lines = [(a, b) for a in ys0 for b in ys1]
+        for (a, b), (c, d) in itertools.combinations(lines, 2):
+            denom = (a - c) - (b - d)
+            if denom == 0:
+                continue
+            t = (a - c) / denom  # (1 − t) a + t b = (1 − t) c + t d
+            if 1e-9 < t < 1 - 1e-9:
+                out.append(((layer - 1 + t) * x_gap, (1 - t) * a + t * b))
+    return out
+
+
+def label_positions(
+    layer_sizes: Sequence[int],
+    texts: Sequence[Sequence[Sequence[str]]],
+    x_gap: float = 3.0,
+    y_gap: float = 1.0,
+    notes: Sequence[Sequence[str]] | None = None,
+) -> list[list[list[tuple[float, float]]]]:
+    """Where :func:`draw_network` writes each line's label: ``[layer][i][j] -> (x, y)``.
+
+    Each label goes to the point of its line (between 15 % and 85 % of its length) whose box
+    is farthest from every line crossing, from every unit (its circle, its bias label and the
+    box of its note, ``notes`` being ``unit_notes`` of :func:`draw_network`) and from every
+    label placed before it, distances measured in label widths and heights (a label 0.075
+    units wide per character, 0.2 high).
+    """
+    sizes = [_checks.positive_int(s, f"layer_sizes[{i}]") for i, s in enumerate(layer_sizes)]
+    crossings = line_crossings(sizes, x_gap, y_gap)
+    placed: list[tuple[float, float, float]] = []  # x, y, half-width
+    ts = np.linspace(0.15, 0.85, 71)
+    height = 0.2
+    # obstacles: (x, y, half-width, half-height) of each circle, bias label and note box
+    obstacles: list[tuple[float, float, float, float]] = []
+    for layer, s in enumerate(sizes):
+        for u in range(s):
+            cx, cy = layer * x_gap, ((s - 1) / 2 - u) * y_gap
+            obstacles.append((cx, cy, 0.25, 0.25))
+            obstacles.append((cx, cy - 0.36, 0.35, 0.12))
+            if notes is not None and notes[layer][u]:
+                lines = notes[layer][u].split("\n")
+                half_w = 0.0375 * max(len(t) for t in lines) + 0.08
+                half_h = 0.11 * len(lines) + 0.05
+                obstacles.append((cx, cy + 0.28 + half_h, half_w, half_h))
+    out = []
+    for layer in range(1, len(sizes)):
+        rows = []
+        for i in range(sizes[layer - 1]):
+            row = []
+            y0 = ((sizes[layer - 1] - 1) / 2 - i) * y_gap
+            for j in range(sizes[layer]):
+                y1 = ((sizes[layer] - 1) / 2 - j) * y_gap
+                half = 0.0375 * len(texts[layer - 1][i][j]) + 0.03
+                best, best_score = (0.0, 0.0), -np.inf
+                for t in ts:
+                    x, y = (layer - 1 + t) * x_gap, (1 - t) * y0 + t * y1
+                    score = min(
+                        [
+                            max(abs(x - cx) / half, abs(y - cy) / (height / 2))
+                            for cx, cy in crossings
+                        ]
+                        + [
+                            max(abs(x - px) / (half + ph), abs(y - py) / height)
+                            for px, py, ph in placed
+                        ]
+                        + [1e9]
+                    )
+                    score -= 1e-3 * abs(t - 0.5)  # ties: nearer the middle
+                    if score > best_score:
+                        best, best_score = (x, y), score
+                placed.append((*best, half))
+                row.append(best)
+            rows.append(row)
+        out.append(rows)
+    return out
