@@ -35,6 +35,7 @@ import ast
 import concurrent.futures
 import contextlib
 import datetime
+import inspect
 import itertools
 import json
 import os
@@ -253,10 +254,13 @@ def numpy_step(
     dlogits = nnbook.softmax_cross_entropy(logits, y)[1]
     fwd_only = _matmul_fwd(model, X)
 
-    def backward() -> None:
-        if hasattr(model, "_backward"):  # what loss_and_grads runs
+    def backward() -> None:  # what loss_and_grads runs, in each version of nnbook
+        params = inspect.signature(getattr(model, "_backward", model.backward)).parameters
+        if "owned" in params:  # the in-place kernels (fa0b844 to a7da078)
             model._backward(dlogits.copy(), owned=True, need_dx=False)
-        else:  # nnbook before the optimization (--baseline)
+        elif "need_dx" in params:  # the plain kernels
+            model._backward(dlogits, need_dx=False)
+        else:  # nnbook before fa0b844
             model.backward(dlogits)
 
     pieces: dict[str, Callable[[], Any]] = {

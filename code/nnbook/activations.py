@@ -1,4 +1,4 @@
-"""Activation functions and their derivatives (chapter 1, equations (1.9)-(1.12)).
+"""Activation functions and their derivatives (chapter 1, eq-bp-sigmoid to eq-bp-relu-prime).
 
 Each ``f`` maps pre-activations ``z`` to activations ``a = f(z)`` elementwise; each
 ``f_prime`` returns ``f'(z)``. The derivatives are written the way chapter 1 derives them:
@@ -42,35 +42,35 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1 / (1 + e^(-z)), computed without overflow for large |z| (eq. (1.9))."""
+    """σ(z) = 1 / (1 + e^(-z)), computed without overflow for large |z| (eq-bp-sigmoid)."""
     return _sigmoid(_z(z))
 
 
 def sigmoid_prime(z: np.ndarray) -> np.ndarray:
-    """σ'(z) = σ(z)(1 − σ(z)) (eq. (1.10))."""
+    """σ'(z) = σ(z)(1 − σ(z)) (chapter 1, eq-bp-sigmoid-prime)."""
     s = _sigmoid(_z(z))
     return s * (1.0 - s)
 
 
 def tanh(z: np.ndarray) -> np.ndarray:
-    """tanh(z) (eq. (1.11))."""
+    """tanh(z), whose derivative chapter 1 derives in eq-bp-tanh-prime."""
     return np.tanh(_z(z))
 
 
 def tanh_prime(z: np.ndarray) -> np.ndarray:
-    """tanh'(z) = 1 − tanh(z)² (eq. (1.11))."""
+    """tanh'(z) = 1 − tanh(z)² (chapter 1, eq-bp-tanh-prime)."""
     t = np.tanh(_z(z))
     return 1.0 - t * t
 
 
 def relu(z: np.ndarray) -> np.ndarray:
-    """max(z, 0) (eq. (1.12))."""
+    """max(z, 0), the ReLU (chapter 1, eq-bp-relu-prime for its derivative)."""
     z = _z(z)
     return np.maximum(z, z.dtype.type(0))
 
 
 def relu_prime(z: np.ndarray) -> np.ndarray:
-    """1 where z > 0, else 0; the kink z = 0 gets 0, TensorFlow's choice (eq. (1.12))."""
+    """1 where z > 0, else 0 (chapter 1, eq-bp-relu-prime); the kink z = 0 gets 0, as in TF."""
     z = _z(z)
     return (z > 0).astype(z.dtype)
 

@@ -1,21 +1,17 @@
-"""Layers as forward/backward pairs (chapter 1, eqs. (1.5)-(1.8); chapter 5, eqs. (5.1)-(5.4)).
+"""Layers as forward/backward pairs (chapter 1, eq-bp-forward to eq-bp-grads; chapter 5,
+eq-do-forward and eq-do-backward).
 
-Every layer works on a mini-batch whose rows are examples. ``forward(x, train=True)``
-returns the layer's output and remembers what ``backward`` needs; ``backward(dout)`` takes
-∂J/∂out of the same shape as the output and returns ∂J/∂x. Layers with parameters expose
-``params`` and ``grads`` dicts with the same keys; ``backward`` overwrites the arrays in
-``grads`` in place (so hold a copy if you need last step's gradient).
+Every layer works on a mini-batch whose rows are examples. ``forward(x, train=True)`` returns
+the layer's output and remembers what ``backward`` needs; ``backward(dout)`` takes ∂J/∂out of
+the output's shape and returns ∂J/∂x. Layers with parameters expose ``params`` and ``grads``
+dicts with the same keys; each ``backward`` puts *new* gradient arrays into ``grads``, so a
+gradient you hold on to is never overwritten by a later pass.
 
-The public ``forward``/``backward`` check their arguments (finite, right shape and dtype; NaN or
-inf raises ``ValueError`` naming ``x`` or ``dout``) and then call the unchecked kernels
-``_forward``/``_backward``, which :class:`nnbook.MLP` calls directly after checking its own
-input once.
-
-The kernels avoid needless copies and temporaries (appendix "How fast is from-scratch NumPy?"):
-``_backward_inplace(g)`` may overwrite ``g`` with the result (the network uses it on gradients
-it allocated itself; the public ``backward`` never overwrites its argument), and
-``Dense._param_grads`` fills ∂J/∂W and ∂J/∂b without the product δ Wᵀ that only ∂J/∂x needs.
-Every operation keeps the input's dtype: a float32 network computes in float32 throughout.
+The public ``forward``/``backward`` check their arguments once (finite, right shape and dtype;
+NaN or inf raises ``ValueError`` naming ``x`` or ``dout``) and call ``_forward``/``_backward``,
+which are the equations and nothing else. :class:`nnbook.MLP` checks its own input once and
+calls those directly. Every operation keeps the input's dtype: a float32 network computes in
+float32 throughout.
 """
 
 from __future__ import annotations
@@ -31,7 +27,11 @@ __all__ = ["Dense", "Dropout", "Layer", "ReLU", "Sigmoid", "Tanh"]
 
 
 class Layer:
-    """Base class: a layer with no parameters unless a subclass adds some."""
+    """Base class: a layer with no parameters unless a subclass adds some.
+
+    Subclasses implement ``_forward(x, train) -> out`` and ``_backward(dout) -> dx``, the
+    unchecked equations; the base class wraps them in the checked public methods.
+    """
 
     params: dict[str, np.ndarray]
     grads: dict[str, np.ndarray]
@@ -41,35 +41,14 @@ class Layer:
         self.grads = {}
         self._out_shape: tuple[int, ...] | None = None
 
-    # unchecked kernels, implemented by subclasses
     def _forward(self, x: np.ndarray, train: bool) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     def _backward(self, dout: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def _backward_inplace(self, dout: np.ndarray) -> np.ndarray:
-        """``_backward`` that may overwrite ``dout`` (which the caller owns) with the result."""
-        return self._backward(dout)
-
     def _check_x(self, x: Any) -> np.ndarray:
         return _checks.float_array(x, "x", allow_empty=True)
-
-    # helpers for subclasses that override forward/backward themselves
-    def _need_forward(self, cached: Any) -> None:
-        if cached is None:
-            raise RuntimeError(
-                f"{type(self).__name__}.backward called before forward(x, train=True)"
-            )
-
-    @staticmethod
-    def _check_dout(dout: Any, expected_shape: tuple[int, ...]) -> np.ndarray:
-        dout = _checks.float_array(dout, "dout", allow_empty=True)
-        if dout.shape != expected_shape:
-            raise ValueError(
-                f"dout must have the output's shape {expected_shape}, got {dout.shape}"
-            )
-        return dout
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         """Checked forward pass: see the module docstring."""
@@ -92,11 +71,12 @@ class Layer:
 
 
 class Dense(Layer):
-    """Affine layer z = x W + b with W of shape (fan_in, fan_out) (chapter 1, eq. (1.5)).
+    """Affine layer z = x W + b, W of shape (fan_in, fan_out) (chapter 1, eq-bp-forward).
 
-    Backward (eq. (1.8)): ∂J/∂W = xᵀ δ, ∂J/∂b = Σ_rows δ, ∂J/∂x = δ Wᵀ, where δ = ``dout``.
-    The arrays ``W`` and ``b`` are used as given (not copied), so an optimizer that updates
-    ``params["W"]`` in place updates the layer.
+    Shapes: x (N, fan_in), W (fan_in, fan_out), b (fan_out,), z (N, fan_out).
+    Backward (chapter 1, eq-bp-grads and eq-bp-recursion), with δ = ``dout`` = ∂J/∂z:
+    ∂J/∂W = xᵀ δ, ∂J/∂b = Σ_rows δ, ∂J/∂x = δ Wᵀ. ``W`` and ``b`` are used as given (not
+    copied), so an optimizer that updates ``params["W"]`` in place updates the layer.
     """
 
     def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
@@ -133,101 +113,69 @@ class Dense(Layer):
         return x
 
     def _forward(self, x: np.ndarray, train: bool) -> np.ndarray:
-        W = self.params["W"]
-        if x.dtype != W.dtype:
-            x = x.astype(W.dtype)
+        x = x.astype(self.W.dtype, copy=False)
         self._x = x
-        out = x @ W
-        out += self.params["b"]  # in place: no second (N, fan_out) temporary
-        return out
+        return x @ self.W + self.b
 
     def _param_grads(self, dout: np.ndarray) -> None:
-        """Fill ``grads`` (∂J/∂W = xᵀ δ, ∂J/∂b = Σ_rows δ) in place, without computing ∂J/∂x."""
-        x = self._x
-        assert x is not None
-        np.matmul(x.T, dout, out=self.grads["W"])  # BLAS writes straight into the gradient
-        np.sum(dout, axis=0, out=self.grads["b"])
+        """∂J/∂W = xᵀ δ and ∂J/∂b = Σ_rows δ (eq-bp-grads), as new arrays in ``grads``.
+
+        The network's first layer calls only this: no parameter needs ∂J/∂X.
+        """
+        assert self._x is not None
+        self.grads = {"W": self._x.T @ dout, "b": dout.sum(axis=0)}
 
     def _backward(self, dout: np.ndarray) -> np.ndarray:
         self._param_grads(dout)
-        return dout @ self.params["W"].T
+        return dout @ self.W.T
 
 
 class Sigmoid(Layer):
-    """Elementwise σ; backward multiplies by σ(z)(1 − σ(z)) from the stored output (eq. (1.10))."""
+    """a = σ(z) elementwise; backward δ = dout ⊙ a(1 − a) (chapter 1, eq-bp-sigmoid-prime)."""
 
     def _forward(self, x: np.ndarray, train: bool) -> np.ndarray:
         self._out = _sigmoid(x)
         return self._out
 
     def _backward(self, dout: np.ndarray) -> np.ndarray:
-        s = self._out
-        dx = np.subtract(1.0, s, dtype=s.dtype)
-        dx *= s
-        dx *= dout
-        return dx
-
-    def _backward_inplace(self, dout: np.ndarray) -> np.ndarray:
-        s = self._out
-        ds = np.subtract(1.0, s, dtype=s.dtype)  # the one temporary: σ(1 − σ)
-        ds *= s
-        dout *= ds
-        return dout
+        a = self._out
+        return dout * (a * (1 - a))
 
 
 class Tanh(Layer):
-    """Elementwise tanh; backward multiplies by 1 − tanh(z)² from the stored output (eq. (1.11))."""
+    """a = tanh(z) elementwise; backward δ = dout ⊙ (1 − a²) (chapter 1, eq-bp-tanh-prime)."""
 
     def _forward(self, x: np.ndarray, train: bool) -> np.ndarray:
         self._out = np.tanh(x)
         return self._out
 
     def _backward(self, dout: np.ndarray) -> np.ndarray:
-        t = self._out
-        dx = t * t
-        np.subtract(1.0, dx, out=dx)
-        dx *= dout
-        return dx
-
-    def _backward_inplace(self, dout: np.ndarray) -> np.ndarray:
-        t = self._out
-        dt = t * t  # the one temporary: 1 − tanh²
-        np.subtract(1.0, dt, out=dt)
-        dout *= dt
-        return dout
+        a = self._out
+        return dout * (1 - a * a)
 
 
 class ReLU(Layer):
-    """Elementwise max(z, 0); backward passes the gradient where z > 0 (eq. (1.12))."""
+    """a = max(z, 0) elementwise; backward δ = dout ⊙ [z > 0] (chapter 1, eq-bp-relu-prime).
+
+    The kink z = 0 gets slope 0, TensorFlow's choice.
+    """
 
     def _forward(self, x: np.ndarray, train: bool) -> np.ndarray:
-        self._out = np.maximum(x, x.dtype.type(0))
-        return self._out
+        self._z = x
+        return np.maximum(x, 0)
 
     def _backward(self, dout: np.ndarray) -> np.ndarray:
-        return self._backward_inplace(dout.copy())
-
-    def _backward_inplace(self, dout: np.ndarray) -> np.ndarray:
-        # out > 0 exactly where z > 0, so the stored output is enough. ``dout[out <= 0] = 0``
-        # says the same, but a boolean-mask assignment branches on every entry and runs about
-        # 15x slower than this branch-free version: the mask as integers 0 or -1 (all bits
-        # set) is ANDed with dout's bit pattern, which keeps an entry bit for bit or makes it
-        # +0.0 (also for inf, where dout * mask would give NaN).
-        keep = np.asarray(np.greater(self._out, 0)).view(np.int8)
-        np.negative(keep, out=keep)  # 1 -> -1: every bit set
-        bits = dout.view(f"i{dout.itemsize}")
-        np.bitwise_and(bits, keep, out=bits)
-        return dout
+        return dout * (self._z > 0)
 
 
 class Dropout(Layer):
-    """Inverted dropout on unit activations (chapter 5, eqs. (5.1)-(5.4)).
+    """Inverted dropout on unit activations (chapter 5, eq-do-mask, eq-do-forward, eq-do-backward).
 
     ``keep_prob`` is the probability of *keeping* a unit: the dropout paper's p, and
     ``1 - rate`` for Keras/TensorFlow's ``rate``. In training, a fresh Bernoulli(keep_prob)
-    mask is drawn for every example and every forward pass and the kept units are divided by
-    ``keep_prob``, so E[output] = input; at test time (``train=False``) the layer is the
-    identity. ``backward`` multiplies by the same mask and scale as the last forward pass.
+    mask M is drawn for every example and every forward pass and the output is
+    (1/p) A ⊙ M, so E[output] = input; at test time (``train=False``) the layer is the
+    identity. ``backward`` multiplies by the same (1/p) M as the last forward pass.
 
     For a gradient check, ``freeze(mask)`` fixes the mask used by every training-mode
     forward pass until ``unfreeze()``; ``freeze()`` with no argument freezes the last mask.
@@ -239,7 +187,7 @@ class Dropout(Layer):
         self.rng = _checks.rng(rng)
         self.mask: np.ndarray | None = None  # bool mask of the last training forward pass
         self.frozen = False
-        self._scale: np.ndarray | None = None  # mask / keep_prob in the input's dtype
+        self._scale: np.ndarray | None = None  # M / p in the input's dtype
 
     def freeze(self, mask: np.ndarray | None = None) -> None:
         """Reuse ``mask`` (or the last mask) in every training forward pass until unfreeze()."""
@@ -258,7 +206,7 @@ class Dropout(Layer):
     def _forward(self, x: np.ndarray, train: bool) -> np.ndarray:
         if not train:
             self._scale = None
-            return x
+            return x.copy()
         if not self.frozen:
             self.mask = self.rng.random(x.shape) < self.keep_prob
         assert self.mask is not None
@@ -271,10 +219,8 @@ class Dropout(Layer):
             raise ValueError(
                 f"keep_prob = {self.keep_prob} is too small for {x.dtype}: 1/keep_prob overflows"
             )
-        scale = self.mask.astype(x.dtype)
-        scale *= x.dtype.type(inv)
-        self._scale = scale
-        return x * scale
+        self._scale = self.mask * x.dtype.type(inv)  # (1/p) M
+        return x * self._scale
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         """Checked forward pass; also refuses an output that x / keep_prob made overflow."""
@@ -289,10 +235,5 @@ class Dropout(Layer):
 
     def _backward(self, dout: np.ndarray) -> np.ndarray:
         if self._scale is None:  # the last forward pass was in test mode: the identity
-            return dout
+            return dout.copy()
         return dout * self._scale
-
-    def _backward_inplace(self, dout: np.ndarray) -> np.ndarray:
-        if self._scale is not None:
-            dout *= self._scale
-        return dout

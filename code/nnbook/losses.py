@@ -1,4 +1,4 @@
-"""Losses, each returning ``(loss, dpred)`` (chapter 1, eqs. (1.2) and (1.13)).
+"""Losses, each returning ``(loss, dpred)`` (chapter 1, eq-bp-loss and eq-bp-softmax-ce).
 
 Both average over the examples (rows) of a mini-batch, so ``dpred`` already carries the
 factor 1/N and a mini-batch gradient is the mean of per-example gradients (chapter 5).
@@ -17,16 +17,15 @@ __all__ = ["mse", "softmax", "softmax_cross_entropy"]
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax, shifted by the row maximum so that exp never overflows."""
     logits = _checks.float_array(logits, "logits", ndim=2)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    np.exp(shifted, out=shifted)
-    shifted /= shifted.sum(axis=1, keepdims=True)
-    return shifted
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean cross-entropy of softmax(logits) against integer labels ``y`` (eq. (1.13)).
+    """Mean cross-entropy of softmax(logits) against integer labels ``y`` (eq-bp-softmax-ce).
 
-    J = -(1/N) Σ_n log softmax(logits_n)[y_n];  ∂J/∂logits = (softmax(logits) − onehot(y)) / N.
+    J = -(1/N) Σ_n log softmax(logits_n)[y_n];  ∂J/∂logits = (softmax(logits) − onehot(y)) / N,
+    chapter 1's δ^(L) for this loss. Shapes: logits (N, K), y (N,), ∂J/∂logits (N, K).
     """
     logits = _checks.float_array(logits, "logits", ndim=2)
     n, k = logits.shape
@@ -35,17 +34,13 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
     log_norm = np.log(np.exp(shifted).sum(axis=1))
     rows = np.arange(n)
     loss = float(np.mean(log_norm - shifted[rows, y]))
-    # softmax = exp(shifted − log_norm), computed in place: ``shifted`` becomes the gradient.
-    dlogits = shifted
-    dlogits -= log_norm[:, None]
-    np.exp(dlogits, out=dlogits)
-    dlogits[rows, y] -= 1.0
-    dlogits /= n
-    return loss, dlogits
+    p = np.exp(shifted - log_norm[:, None])  # softmax(logits), rows summing to 1
+    p[rows, y] -= 1  # − onehot(y)
+    return loss, p / n
 
 
 def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
-    """Half squared error averaged over examples: J = (1/N) Σ_n ½‖pred_n − target_n‖² (eq. (1.2)).
+    """Half squared error averaged over examples: J = (1/N) Σ_n ½‖pred_n − target_n‖² (eq-bp-loss).
 
     For one example this is chapter 1's J(W, b; x, y) = ½‖h − y‖²; ∂J/∂pred = (pred − target)/N.
     """
@@ -59,5 +54,4 @@ def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
     n = pred.shape[0] if pred.ndim else 1
     diff = pred - target.astype(pred.dtype, copy=False)
     loss = float(0.5 * np.sum(diff * diff) / n)
-    diff /= n
-    return loss, diff
+    return loss, diff / n

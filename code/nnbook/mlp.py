@@ -1,14 +1,16 @@
-"""The multilayer perceptron every chapter trains (chapter 1, eqs. (1.5)-(1.8)).
+"""The multilayer perceptron every chapter trains (chapter 1, eq-bp-forward to eq-bp-grads).
 
 Layer l (1-based, l = 1..L) computes z^(l) = a^(l-1) W^(l) + b^(l) and a^(l) = f(z^(l)), with
-a^(0) = X and W^(l) of shape (s_(l-1), s_l). The last layer uses ``output_activation``
-(linear logits by default). Backward runs the δ recursion
-δ^(l) = (δ^(l+1) W^(l+1)ᵀ) ⊙ f'(z^(l)) through the same layer objects.
+a^(0) = X and W^(l) of shape (s_(l-1), s_l) (chapter 1, eq-bp-forward, eq-bp-activation). The
+last layer uses ``output_activation`` (linear logits by default). Backward runs the δ recursion
+δ^(l) = (δ^(l+1) W^(l+1)ᵀ) ⊙ f'(z^(l)) (chapter 1, eq-bp-recursion) through the same layer
+objects and collects ∂J/∂W^(l) = a^(l-1)ᵀ δ^(l), ∂J/∂b^(l) = Σ_rows δ^(l) (eq-bp-grads).
 
 After ``forward`` the model keeps, for the statistics chapters, ``z`` (the pre-activations
 z^(1..L)) and ``a`` (a^(0) = X, then a^(1..L), each before dropout); after a backward pass
-``deltas`` holds ∂J/∂z^(l) for l = 1..L. These are references to arrays already computed,
-not copies.
+``deltas`` holds ∂J/∂z^(l) for l = 1..L and ``grads`` the gradients. Every pass computes new
+arrays (nothing is updated in place except ``params``, by an optimizer), so what one call
+returns is never changed by the next.
 """
 
 from __future__ import annotations
@@ -218,12 +220,10 @@ class MLP:
                 self.dropouts.append(drop)
             self._stages.append((dense, act, drop))
         self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
         for i, dense in enumerate(self.dense, start=1):
             self.params[f"W{i}"] = dense.params["W"]
             self.params[f"b{i}"] = dense.params["b"]
-            self.grads[f"W{i}"] = dense.grads["W"]
-            self.grads[f"b{i}"] = dense.grads["b"]
+        self.grads: dict[str, np.ndarray] = self._collect_grads()
         self.z: list[np.ndarray] = []
         self.a: list[np.ndarray] = []
         self.deltas: list[np.ndarray] = []
@@ -251,27 +251,29 @@ class MLP:
 
     def forward(self, X: np.ndarray, train: bool = True) -> np.ndarray:
         """Output a^(L) for a mini-batch X of shape (N, s_0); dropout is active iff ``train``."""
-        X = self._check_X(X)
+        return self._forward(self._check_X(X), train)
+
+    def _forward(self, X: np.ndarray, train: bool) -> np.ndarray:
+        """Chapter 1, eq-bp-forward and eq-bp-activation, layer by layer, on a checked X."""
         self.z, self.a, self.deltas = [], [X], []
-        h = X
-        # The input was checked once above; the layers' unchecked kernels do the work. An
-        # overflow inside the network is reported once, below, instead of as NumPy warnings.
+        a = X
+        # An overflow inside the network is reported once, below, not as NumPy warnings.
         with np.errstate(over="ignore", invalid="ignore"):
             for dense, act, drop in self._stages:
-                z = dense._forward(h, train)
-                h = act._forward(z, train) if act is not None else z
+                z = dense._forward(a, train)  # z^(l) = a^(l-1) W^(l) + b^(l)
+                a = act._forward(z, train) if act is not None else z  # a^(l) = f(z^(l))
                 self.z.append(z)
-                self.a.append(h)
-                if drop is not None:
-                    h = drop._forward(h, train)
-        if not np.isfinite(h).all():
+                self.a.append(a)
+                if drop is not None:  # chapter 5, eq-do-forward
+                    a = drop._forward(a, train)
+        if not np.isfinite(a).all():
             largest = max(float(np.abs(p).max()) for p in self.params.values())
             raise FloatingPointError(
                 "the network's output is not finite: activations overflowed "
                 f"(largest |parameter| {largest:.3g}); "
                 "lower the learning rate or the initial weight scale"
             )
-        return h
+        return a
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Run the δ recursion from ∂J/∂a^(L) = ``dout``; fills ``grads``, returns ∂J/∂X."""
@@ -280,37 +282,43 @@ class MLP:
         g = _checks.float_array(dout, "dout")
         if g.shape != self.a[-1].shape:
             raise ValueError(f"dout must have the output's shape {self.a[-1].shape}, got {g.shape}")
-        dX = self._backward(g, owned=False, need_dx=True)
+        dX = self._backward(g, need_dx=True)
         assert dX is not None
         return dX
 
-    def _backward(self, g: np.ndarray, owned: bool, need_dx: bool) -> np.ndarray | None:
-        """The unchecked δ recursion behind :meth:`backward` and :meth:`loss_and_grads`.
+    def _backward(self, g: np.ndarray, need_dx: bool) -> np.ndarray | None:
+        """The δ recursion of chapter 1 (eq-bp-recursion, eq-bp-grads), from g = ∂J/∂a^(L).
 
-        ``owned``: ``g`` was allocated for this pass, so the activation and dropout kernels may
-        overwrite it (no temporary per layer). ``need_dx=False`` skips ∂J/∂X = δ^(1) W^(1)ᵀ,
-        a full matrix product that no parameter gradient needs (returns ``None`` then).
+        For l = L, ..., 1:  δ^(l) = g ⊙ f'(z^(l));  ∂J/∂W^(l) = a^(l-1)ᵀ δ^(l),
+        ∂J/∂b^(l) = Σ_rows δ^(l);  then g = δ^(l) W^(l)ᵀ = ∂J/∂a^(l-1), through the dropout
+        mask of layer l-1 if there is one (chapter 5, eq-do-backward). The last product,
+        ∂J/∂X = δ^(1) W^(1)ᵀ, is skipped when ``need_dx`` is false (returns ``None`` then):
+        no parameter gradient needs it. Every array computed here is new.
         """
-        deltas: list[np.ndarray] = []
-        first = self._stages[0][0]
-        for dense, act, drop in reversed(self._stages):
-            for layer in (drop, act):
-                if layer is None:
-                    continue
-                if owned:
-                    g = layer._backward_inplace(g)
-                else:
-                    new = layer._backward(g)
-                    owned, g = new is not g, new
-            deltas.append(g)  # δ^(l) = ∂J/∂z^(l)
-            if dense is first and not need_dx:
-                dense._param_grads(g)
-                self.deltas = deltas[::-1]
-                return None
-            g = dense._backward(g)  # a fresh array: the next layer down may overwrite it
-            owned = True
-        self.deltas = deltas[::-1]
+        L = self.n_layers
+        deltas: list[np.ndarray] = [g] * L
+        for l in range(L, 0, -1):  # noqa: E741 - the book's layer number
+            dense, act, drop = self._stages[l - 1]
+            if drop is not None:
+                g = drop._backward(g)
+            delta = act._backward(g) if act is not None else g  # δ^(l)
+            deltas[l - 1] = delta
+            if l == 1 and not need_dx:
+                dense._param_grads(delta)
+                g = None
+            else:
+                g = dense._backward(delta)  # grads of layer l, and ∂J/∂a^(l-1) = δ^(l) W^(l)ᵀ
+        self.deltas = deltas
+        self.grads = self._collect_grads()
         return g
+
+    def _collect_grads(self) -> dict[str, np.ndarray]:
+        """A new dict of the layers' gradients, keyed W1, b1, ..., WL, bL."""
+        grads: dict[str, np.ndarray] = {}
+        for i, dense in enumerate(self.dense, start=1):
+            grads[f"W{i}"] = dense.grads["W"]
+            grads[f"b{i}"] = dense.grads["b"]
+        return grads
 
     def _check_y(self, X: np.ndarray, y: Any) -> np.ndarray:
         if self.loss_name == "softmax_cross_entropy":
@@ -324,18 +332,19 @@ class MLP:
         """The loss J on (X, y) without a backward pass."""
         X = self._check_X(X)
         y = self._check_y(X, y)
-        return self._loss_fn(self.forward(X, train), y)[0]
+        return self._loss_fn(self._forward(X, train), y)[0]
 
     def loss_and_grads(self, X: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
         """Forward (training mode), loss, backward; returns ``(loss, grads)``.
 
-        ``grads`` is the model's own dict, overwritten by the next call.
+        ``grads`` maps ``"W1"``, ``"b1"``, ..., to ∂J/∂W^(l) and ∂J/∂b^(l) (chapter 1,
+        eq-bp-grads): new arrays on every call, which later calls never change (``self.grads``
+        is the same dict until the next backward pass).
         """
         X = self._check_X(X)
         y = self._check_y(X, y)
-        loss, dout = self._loss_fn(self.forward(X, train=True), y)
-        # dout is the loss's own fresh array, and no gradient here needs ∂J/∂X.
-        self._backward(dout, owned=True, need_dx=False)
+        loss, dout = self._loss_fn(self._forward(X, train=True), y)
+        self._backward(dout, need_dx=False)  # no parameter gradient needs ∂J/∂X
         return loss, self.grads
 
     def predict(self, X: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Mini-batch SGD with momentum (chapter 1, eq. (1.17); chapter 5, eq. (5.6)).
+"""Mini-batch SGD with momentum (chapter 5, eq-do-batch).
 
 Update for every parameter θ with gradient g (the mini-batch mean of per-example gradients):
 v ← μ v − η g,  θ ← θ + v  (μ = ``momentum``, η = ``lr``; μ = 0 is plain SGD).
@@ -40,26 +40,17 @@ def sgd_update(
     velocity: dict[str, np.ndarray] | None = None,
     momentum: float = 0.0,
 ) -> None:
-    """Apply one (momentum) SGD step to ``params`` in place (eq. (1.17)).
+    """Apply one (momentum) SGD step to ``params`` in place (chapter 5, eq-do-batch).
 
-    η g is computed in the parameter's dtype into one scratch buffer shared by all parameters
-    (``p -= lr * g`` would allocate a fresh temporary the size of each parameter).
+    θ ← θ − η g, or with momentum μ: v ← μ v − η g, θ ← θ + v. η is taken in each
+    parameter's dtype, so a float32 network is updated in float32. ``grads`` is not changed.
     """
     lr = _checks.nonnegative(lr, "lr")
     momentum = _checks.nonnegative(momentum, "momentum")
     if momentum >= 1.0:
         raise ValueError(f"momentum must be below 1, got {momentum}")
-    scratch: dict[np.dtype, np.ndarray] = {}
-    for p in params.values():
-        if p.size > scratch.get(p.dtype, np.empty(0)).size:
-            scratch[p.dtype] = np.empty(p.size, p.dtype)
     for name, p in params.items():
-        g = np.asarray(grads[name])
-        if g.dtype == p.dtype:
-            step = scratch[p.dtype][: p.size].reshape(p.shape)
-            np.multiply(g, p.dtype.type(lr), out=step)  # η g, in p's dtype
-        else:  # a gradient of another dtype: NumPy's promotion rules, as always
-            step = p.dtype.type(lr) * g
+        step = p.dtype.type(lr) * np.asarray(grads[name])  # η g
         if momentum == 0.0 or velocity is None:
             p -= step
         else:
