@@ -16,6 +16,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 JOBS   ?= 2
+# The translated editions, built from the same sources: edition <code> is translated in
+# locale/<code>/LC_MESSAGES/*.po and built at _build/html/<code>/. Adding one (say Spanish) is
+# `make i18n-update LANGUAGES="zh_CN es"`, translating locale/es/, and adding es to this line.
+LANGUAGES ?= zh_CN
+export BOOK_LANGUAGES := $(LANGUAGES)
 
 .PHONY: help venv book book-only test checks upgrade-canary lint nblint unit notebooks seed-lane \
         kernel-lane build-check browser lab refresh bench bench-quick clean
@@ -30,7 +35,7 @@ KERNEL_CANDIDATES ?= Haswell Sandybridge Nehalem
 KERNELS    ?= $(shell $(BIN)/python tools/kernels.py $(KERNEL_CANDIDATES) --count 2 2>/dev/null)
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
 
 $(STAMP): requirements.txt code/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,7 +48,9 @@ venv: $(STAMP)  ## create .venv and install the pinned requirements (done by boo
 book: $(STAMP)  ## build the HTML book from a clean _build and print where it is
 	rm -rf _build
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	@for lang in $(LANGUAGES); do $(BIN)/python tools/i18n.py build $$lang --strict || exit 1; done
 	@echo "The book is at: file://$(CURDIR)/_build/html/index.html"
+	@for lang in $(LANGUAGES); do echo "  $$lang: file://$(CURDIR)/_build/html/$$lang/index.html"; done
 
 book-only: $(STAMP)  ## rebuild the HTML without cleaning _build first (faster, repeats no warnings)
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -109,11 +116,24 @@ build-check: $(STAMP)  ## clean warnings-as-errors build of the committed output
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute
 	@mkdir -p _build && sha256sum chapters/*.ipynb > _build/.chapters.sha
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	@for lang in $(LANGUAGES); do $(BIN)/python tools/i18n.py build $$lang --strict || exit 1; done
 	@sha256sum --quiet -c _build/.chapters.sha || \
 	  { echo "the book build changed files in chapters/"; exit 1; }
 
+.PHONY: i18n-update i18n-check i18n-book
+
+i18n-update: $(STAMP)  ## after an English edit: re-extract messages, merge into locale/*/ (new: untranslated, changed: fuzzy)
+	$(BIN)/python tools/i18n.py update $(LANGUAGES)
+
+i18n-check: $(STAMP)  ## every message translated, not fuzzy, math/roles/links/code kept (against fresh .pot)
+	$(BIN)/python tools/i18n.py extract
+	$(BIN)/python tools/i18n_check.py --pot _build/gettext
+
+i18n-book: $(STAMP)  ## rebuild only the translated editions (-W -n) into _build/html/<code>/ (LANGUAGES=zh_CN)
+	@for lang in $(LANGUAGES); do $(BIN)/python tools/i18n.py build $$lang --strict || exit 1; done
+
 browser: $(STAMP)  ## open every page of _build/html in headless Chromium (run after build-check)
-	$(BIN)/pytest tests/test_browser.py -m browser -p no:cacheprovider
+	$(BIN)/pytest tests/test_browser.py tests/test_language_links.py -m browser -p no:cacheprovider
 
 lab: $(STAMP)  ## JupyterLab on chapters/ with the book's kernel, on 127.0.0.1 with a token (prints the URL)
 	$(BIN)/python tools/lab.py $(if $(PORT),--port $(PORT),) $(if $(NO_BROWSER),--no-browser,)

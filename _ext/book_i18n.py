@@ -1,0 +1,148 @@
+"""One source, several editions: the book's Sphinx gettext set-up and its language links.
+
+The English book is built as always; every other edition is the same sources built with
+``language=<code>`` (``tools/i18n.py build``), which makes Sphinx replace each translatable
+message by its translation from ``locale/<code>/LC_MESSAGES/<document>.po``. Code cells and
+their stored outputs are never translated, copied or re-executed: both editions render the
+very same notebooks.
+
+The editions are those named by the environment variable ``BOOK_LANGUAGES`` (space-separated,
+set by the Makefile from its ``LANGUAGES`` variable), or else one per folder ``locale/<code>``.
+English sits at the root of the site, edition ``<code>`` under ``<code>/``. Each page's article
+header gets a link to the same page in every other edition (relative, so it works from disk).
+
+Strings that are not in any document -- the theme's own labels and the strings of _config.yml
+(title, author, footer, search box) -- are translated in ``locale/<code>/LC_MESSAGES/sphinx.po``:
+Sphinx reads that catalog before its own and the theme's, and the config strings are looked up
+there when the build starts. Two theme templates whose labels are not marked for translation are
+overridden in ``_ext/templates`` with the same markup and ``_()`` around the label.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+
+SOURCE_LANGUAGE = "en"
+LOCALE_DIR = "locale"
+TEMPLATE = "language-switch.html"
+# Each edition's name in its own language (babel's name is used for a code not listed here).
+NAMES = {"en": "English", "zh_CN": "中文"}
+
+
+def editions(srcdir: str | Path) -> list[str]:
+    """The translated editions (locale codes), English excluded, in build order."""
+    env = os.environ.get("BOOK_LANGUAGES")
+    if env is not None:
+        return [code for code in env.split() if code != SOURCE_LANGUAGE]
+    root = Path(srcdir) / LOCALE_DIR
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "LC_MESSAGES").is_dir())
+
+
+def display_name(code: str) -> str:
+    if code in NAMES:
+        return NAMES[code]
+    from babel import Locale
+
+    return Locale.parse(code).get_display_name(code) or code
+
+
+def _current(config: Config) -> str:
+    lang = config.language or SOURCE_LANGUAGE
+    return SOURCE_LANGUAGE if lang in ("en", "en_US") else lang
+
+
+def _catalog(srcdir: str | Path, code: str) -> dict[str, str]:
+    """The translated strings of ``locale/<code>/LC_MESSAGES/sphinx.po`` (empty if none)."""
+    po = Path(srcdir) / LOCALE_DIR / code / "LC_MESSAGES" / "sphinx.po"
+    if not po.is_file():
+        return {}
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as fh:
+        return {m.id: m.string for m in read_po(fh) if m.id and m.string and not m.fuzzy}
+
+
+def _translate_config(app: Sphinx, config: Config) -> None:
+    code = _current(config)
+    if code == SOURCE_LANGUAGE:
+        return
+    strings = _catalog(app.srcdir, code)
+    for name in ("project", "html_title", "author", "copyright"):
+        value = getattr(config, name, None)
+        if isinstance(value, str) and value in strings:
+            setattr(config, name, strings[value])
+    opts = dict(config.html_theme_options or {})
+    for key, value in opts.items():
+        if isinstance(value, str) and value in strings:
+            opts[key] = strings[value]
+    config.html_theme_options = opts
+
+
+def _configure(app: Sphinx, config: Config) -> None:
+    # locale_dirs and gettext_compact are set in _config.yml: Sphinx needs locale_dirs before
+    # any extension is loaded. Checked here so that a change there cannot go unnoticed.
+    if list(config.locale_dirs) != [LOCALE_DIR] or config.gettext_compact is not False:
+        raise ValueError(
+            "_config.yml must set sphinx.config.locale_dirs: [locale] and gettext_compact: false "
+            f"(got {config.locale_dirs!r}, {config.gettext_compact!r})"
+        )
+    templates = str(Path(__file__).parent / "templates")
+    if templates not in config.templates_path:
+        # first: ahead of the theme's own components folders, which override nothing of ours
+        config.templates_path = [templates, *config.templates_path]
+    opts = dict(config.html_theme_options or {})
+    end = list(opts.get("article_header_end", ["article-header-buttons.html"]))
+    if TEMPLATE not in end:
+        end.insert(0, TEMPLATE)
+    opts["article_header_end"] = end
+    config.html_theme_options = opts
+    _translate_config(app, config)
+
+
+def language_links(pagename: str, current: str, others: list[str]) -> list[dict[str, str]]:
+    """Relative links from ``pagename`` in edition ``current`` to the same page elsewhere."""
+    depth = pagename.count("/")
+    up = "../" * depth  # from the page to the root of its own edition
+    if current != SOURCE_LANGUAGE:
+        up += "../"  # from the edition's root to the site's root
+    links = []
+    for code in [SOURCE_LANGUAGE, *others]:
+        if code == current:
+            continue
+        prefix = "" if code == SOURCE_LANGUAGE else f"{code}/"
+        links.append(
+            {
+                "code": code,
+                "hreflang": code.replace("_", "-"),
+                "name": display_name(code),
+                "url": f"{up}{prefix}{pagename}.html",
+            }
+        )
+    return links
+
+
+def _page_context(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    if app.builder.format != "html":
+        return
+    links = language_links(pagename, _current(app.config), editions(app.srcdir))
+    context["book_language_links"] = links
+    tags = "".join(
+        f'<link rel="alternate" hreflang="{link["hreflang"]}" href="{link["url"]}" />\n'
+        for link in links
+    )
+    context["metatags"] = context.get("metatags", "") + tags
+
+
+def setup(app: Sphinx) -> dict[str, object]:
+    app.connect("config-inited", _configure, priority=100)
+    app.connect("html-page-context", _page_context)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

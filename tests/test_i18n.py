@@ -1,0 +1,195 @@
+"""The translation checker (tools/i18n_check.py) and the language links (_ext/book_i18n.py),
+on small synthetic catalogs: each rule fails on the mistake it exists for."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "_ext"))
+
+import book_i18n  # noqa: E402
+import i18n  # noqa: E402
+import i18n_check  # noqa: E402
+
+CJK = "[\u4e00-\u9fff]{2,}"
+SOURCE = (
+    "By {eq}`eq-bp-delta` the gradient of $W^{(1)}$ is zero; `nnbook.init` and "
+    "[the notation](notation) agree {cite}`he2015delving`."
+)
+GOOD = (
+    "由 {eq}`eq-bp-delta` 可知 $W^{(1)}$ 的梯度为零；"
+    "`nnbook.init` 与[符号表](notation)一致 {cite}`he2015delving`。"
+)
+
+
+def _po(path: Path, entries: list[tuple[str, str, bool]], lang: str = "zh_CN") -> Path:
+    catalog = Catalog(locale=lang)
+    for msgid, msgstr, fuzzy in entries:
+        catalog.add(msgid, msgstr, flags=("fuzzy",) if fuzzy else ())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        write_po(fh, catalog, width=0)
+    return path
+
+
+def _problems(tmp_path: Path, msgid: str, msgstr: str, fuzzy: bool = False) -> list[str]:
+    po = _po(tmp_path / "x.po", [(msgid, msgstr, fuzzy)])
+    return [p.what for p in i18n_check.check_catalog(po)]
+
+
+def test_a_faithful_translation_passes(tmp_path: Path) -> None:
+    assert _problems(tmp_path, SOURCE, GOOD) == []
+
+
+def test_untranslated_and_fuzzy_fail(tmp_path: Path) -> None:
+    assert _problems(tmp_path, SOURCE, "") == ["untranslated"]
+    assert _problems(tmp_path, SOURCE, GOOD, fuzzy=True) == [
+        "fuzzy (check the translation, then remove the flag)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("broken", "part"),
+    [
+        (GOOD.replace("$W^{(1)}$", "$W^{(2)}$"), "math $W^{(1)}$"),  # math changed
+        (GOOD.replace("$W^{(1)}$ ", ""), "math $W^{(1)}$"),  # math lost
+        (GOOD.replace("eq-bp-delta", "eq-bp-deltas"), "{eq}`eq-bp-delta`"),  # role target
+        (GOOD.replace("{cite}`he2015delving`", "(He 等, 2015)"), "{cite}`he2015delving`"),
+        (GOOD.replace("`nnbook.init`", "nnbook.init"), "code `nnbook.init`"),  # code lost
+        (GOOD.replace("](notation)", "](notation.html)"), "link (notation)"),  # link target
+    ],
+)
+def test_a_lost_or_changed_part_fails(tmp_path: Path, broken: str, part: str) -> None:
+    problems = _problems(tmp_path, SOURCE, broken)
+    assert f"lost or changed: {part}" in problems
+
+
+def test_a_part_the_source_does_not_have_fails(tmp_path: Path) -> None:
+    problems = _problems(tmp_path, SOURCE, GOOD + " 另见 `nnbook.stats`。")
+    assert problems == ["not in the source: code `nnbook.stats`"]
+
+
+def test_parts_may_move_but_not_multiply(tmp_path: Path) -> None:
+    src = "$a$ then $b$"
+    assert _problems(tmp_path, src, "先 $b$ 再 $a$") == []
+    assert _problems(tmp_path, src, "$a$、$a$ 与 $b$") == ["not in the source: math $a$"]
+
+
+def test_a_titled_reference_may_translate_its_title_only(tmp_path: Path) -> None:
+    src = "See {ref}`the BLAS section <sym-blas>` and {numref}`Figure %s <fig-a>`."
+    assert (
+        _problems(tmp_path, src, "见{ref}`BLAS 一节 <sym-blas>`和{numref}`图 %s <fig-a>`。") == []
+    )
+    problems = _problems(tmp_path, src, "见{ref}`BLAS 一节 <sym-bla>`和{numref}`图 <fig-a>`。")
+    assert "lost or changed: {ref}<sym-blas>" in problems
+    assert "lost or changed: {numref}<fig-a>%s" in problems
+
+
+def test_a_dollar_inside_code_is_not_math() -> None:
+    parts = i18n_check.spans("run `echo $HOME` and $x$")
+    assert parts == {"code `echo $HOME`": 1, "math $x$": 1}
+
+
+def test_display_math_must_be_copied(tmp_path: Path) -> None:
+    src = "\nz = a W + b\n"
+    assert _problems(tmp_path, src, src) == []
+    assert _problems(tmp_path, src, "\nz = aW + b\n") == ["display math must be copied unchanged"]
+
+
+def test_a_message_missing_from_the_catalog_fails_against_the_pot(tmp_path: Path) -> None:
+    lc = tmp_path / "locale" / "zh_CN" / "LC_MESSAGES"
+    po = _po(lc / "page.po", [("Old sentence.", "旧句子。", False)])
+    pot = _po(
+        tmp_path / "pot" / "page.pot", [("Old sentence.", "", False), ("New one.", "", False)]
+    )
+    problems = i18n_check.check_catalog(po, pot)
+    assert [p.what for p in problems] == [
+        "in the English source but not in the catalog: run make i18n-update"
+    ]
+    assert problems[0].msgid == "New one."
+
+
+def test_main_exits_nonzero_on_a_problem(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    good = _po(tmp_path / "good.po", [(SOURCE, GOOD, False)])
+    bad = _po(tmp_path / "bad.po", [(SOURCE, "", False)])
+    assert i18n_check.main([str(good)]) == 0
+    assert i18n_check.main([str(good), str(bad)]) == 1
+    assert "untranslated" in capsys.readouterr().out
+
+
+def test_prefill_copies_only_what_has_nothing_to_translate(tmp_path: Path) -> None:
+    po = _po(
+        tmp_path / "p.po",
+        [
+            ("\n\\delta = f'(z)\n", "", False),
+            ("$(N, s_l)$", "", False),
+            ("`zeros`", "", False),
+            ("—", "", False),
+            ("biases only", "", False),
+        ],
+    )
+    assert i18n.prefill(po) == 4
+    with po.open("rb") as fh:
+        strings = {m.id: m.string for m in read_po(fh) if m.id}
+    assert strings["$(N, s_l)$"] == "$(N, s_l)$"
+    assert strings["biases only"] == ""
+
+
+@pytest.mark.parametrize(
+    ("page", "current", "expected"),
+    [
+        ("intro", "en", "zh_CN/intro.html"),
+        ("chapters/01_backprop", "en", "../zh_CN/chapters/01_backprop.html"),
+        ("intro", "zh_CN", "../intro.html"),
+        ("chapters/01_backprop", "zh_CN", "../../chapters/01_backprop.html"),
+    ],
+)
+def test_language_links_are_relative(page: str, current: str, expected: str) -> None:
+    links = book_i18n.language_links(page, current, ["zh_CN"])
+    assert [link["url"] for link in links] == [expected]
+
+
+def test_a_third_language_links_every_edition_to_every_other() -> None:
+    links = book_i18n.language_links("chapters/05_dropout", "es", ["zh_CN", "es"])
+    assert [(link["code"], link["url"]) for link in links] == [
+        ("en", "../../chapters/05_dropout.html"),
+        ("zh_CN", "../../zh_CN/chapters/05_dropout.html"),
+    ]
+    assert links[1]["hreflang"] == "zh-CN"
+
+
+def test_editions_come_from_the_environment_or_the_locale_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "locale" / "zh_CN" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "locale" / "es" / "LC_MESSAGES").mkdir(parents=True)
+    monkeypatch.delenv("BOOK_LANGUAGES", raising=False)
+    assert book_i18n.editions(tmp_path) == ["es", "zh_CN"]
+    monkeypatch.setenv("BOOK_LANGUAGES", "zh_CN")
+    assert book_i18n.editions(tmp_path) == ["zh_CN"]
+
+
+def test_the_committed_catalogs_parse_and_cover_every_edition() -> None:
+    for code in book_i18n.editions(ROOT):
+        lc = ROOT / "locale" / code / "LC_MESSAGES"
+        assert (lc / "intro.po").is_file(), f"{code}: no catalog for intro.md"
+        assert (lc / "sphinx.po").is_file(), f"{code}: no catalog for the theme's strings"
+
+
+def test_every_chinese_glossary_term_is_a_search_word() -> None:
+    words = set((ROOT / "locale" / "zh_CN" / i18n.SEARCH_WORDS).read_text("utf-8").split())
+    terms = set()
+    for line in (ROOT / "glossary.md").read_text("utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[1] != "中文":
+            terms |= {t for t in re.split(r"[,，、（）()\s]+", cells[1]) if re.fullmatch(CJK, t)}
+    assert terms, "no Chinese terms found in glossary.md"
+    assert terms <= words, f"add to locale/zh_CN/{i18n.SEARCH_WORDS}: {sorted(terms - words)}"
