@@ -5,6 +5,7 @@ Modules: :mod:`nnbook.init`, :mod:`nnbook.activations`, :mod:`nnbook.layers`,
 :mod:`nnbook.conv`, :mod:`nnbook.symmetry`, :mod:`nnbook.dropconnect`,
 :mod:`nnbook.mc_dropout`, :mod:`nnbook.stats`, :mod:`nnbook.data`, :mod:`nnbook.notebook`,
 :mod:`nnbook.seeding` (the root seed), :mod:`nnbook.experiments` (median, range, paired),
+:mod:`nnbook.sweep` (learning-rate sweeps over seeds, batched),
 :mod:`nnbook.tf_twins` (TensorFlow, imported lazily) and :mod:`nnbook.diagrams` (matplotlib,
 import it explicitly). Importing nnbook never imports TensorFlow or matplotlib.
 """
@@ -28,6 +29,7 @@ from . import (
     seeding,
     stacked,
     stats,
+    sweep,
     symmetry,
     train,
 )
@@ -69,6 +71,7 @@ __all__ = [
     "softmax_cross_entropy",
     "stacked",
     "stats",
+    "sweep",
     "symmetry",
     "train",
 ]
