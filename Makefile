@@ -122,12 +122,11 @@ build-check: $(STAMP)  ## clean warnings-as-errors build of the committed output
 
 .PHONY: i18n-update i18n-check i18n-book
 
-i18n-update: $(STAMP)  ## after an English edit: re-extract messages, merge into locale/*/ (new: untranslated, changed: fuzzy)
-	$(BIN)/python tools/i18n.py update $(LANGUAGES)
+i18n-update: $(STAMP)  ## after an English edit: merge new/changed messages into locale/*/ (untranslated/fuzzy; DOC=chapters/x for one)
+	$(BIN)/python tools/i18n.py update $(LANGUAGES) $(if $(DOC),--only $(DOC),)
 
 i18n-check: $(STAMP)  ## every message translated, not fuzzy, math/roles/links/code kept (against fresh .pot)
-	$(BIN)/python tools/i18n.py extract
-	$(BIN)/python tools/i18n_check.py --pot _build/gettext
+	$(BIN)/python tools/i18n_check.py --extract
 
 i18n-book: $(STAMP)  ## rebuild only the translated editions (-W -n) into _build/html/<code>/ (LANGUAGES=zh_CN)
 	@for lang in $(LANGUAGES); do $(BIN)/python tools/i18n.py build $$lang --strict || exit 1; done

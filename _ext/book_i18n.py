@@ -142,7 +142,33 @@ def _page_context(
     context["metatags"] = context.get("metatags", "") + tags
 
 
+def _translate_buttons(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """sphinx-book-theme's own zh_CN catalog has a few labels in another register (列印成 PDF):
+    a label that locale/<code>/LC_MESSAGES/sphinx.po translates is replaced before rendering."""
+    code = _current(app.config)
+    if code == SOURCE_LANGUAGE:
+        return
+    from sphinx.locale import get_translation
+
+    theme = get_translation("booktheme")  # the theme translates its labels when it adds them
+    strings = {str(theme(k)): v for k, v in _catalog(app.srcdir, code).items()}
+
+    def fix(buttons: list[dict[str, Any]]) -> None:
+        for button in buttons:
+            for key in ("tooltip", "text"):
+                if str(button.get(key)) in strings:
+                    button[key] = strings[str(button[key])]
+            fix(button.get("buttons") or [])
+
+    fix(context.get("header_buttons") or [])
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     app.connect("config-inited", _configure, priority=100)
     app.connect("html-page-context", _page_context)
+    # right after sphinx-book-theme adds its header buttons (501), before any handler that
+    # returns a template name (html-page-context stops at the first result)
+    app.connect("html-page-context", _translate_buttons, priority=502)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -143,6 +143,30 @@ def test_prefill_copies_only_what_has_nothing_to_translate(tmp_path: Path) -> No
     assert strings["biases only"] == ""
 
 
+def test_an_english_edit_makes_new_messages_untranslated_and_changed_ones_fuzzy(
+    tmp_path: Path,
+) -> None:
+    lc = tmp_path / "locale" / "zh_CN" / "LC_MESSAGES"
+    _po(
+        lc / "page.po", [("The gradient is zero.", "梯度为零。", False), ("Kept.", "保留。", False)]
+    )
+    edited = [("The gradient is exactly zero.", "", False), ("Kept.", "", False)]
+    _po(
+        tmp_path / "pot" / "page.pot", [*edited, ("A new sentence.", "", False), ("$x$", "", False)]
+    )
+    i18n.merge(tmp_path / "pot", tmp_path / "locale", "zh_CN")
+    with (lc / "page.po").open("rb") as fh:
+        merged = {m.id: m for m in read_po(fh) if m.id}
+    assert set(merged) == {"The gradient is exactly zero.", "Kept.", "A new sentence.", "$x$"}
+    assert merged["The gradient is exactly zero."].fuzzy  # old translation kept, to check
+    assert merged["The gradient is exactly zero."].string == "梯度为零。"
+    assert (merged["Kept."].string, merged["Kept."].fuzzy) == ("保留。", False)
+    assert merged["A new sentence."].string == ""
+    assert merged["$x$"].string == "$x$"  # nothing to translate: copied
+    problems = {p.msgid: p.what for p in i18n_check.check_catalog(lc / "page.po")}
+    assert set(problems) == {"The gradient is exactly zero.", "A new sentence."}
+
+
 @pytest.mark.parametrize(
     ("page", "current", "expected"),
     [

@@ -2,6 +2,7 @@
 
     python tools/i18n.py extract               # message templates (.pot) -> _build/gettext/
     python tools/i18n.py update zh_CN [es ...] # extract, then merge into locale/<lang>/LC_MESSAGES
+    python tools/i18n.py update zh_CN --only chapters/03_weight_scale   # one catalog only
     python tools/i18n.py build zh_CN           # the Chinese edition -> _build/html/zh_CN/
 
 ``update`` has msgmerge semantics (sphinx-intl, i.e. babel's ``Catalog.update``): a new message
@@ -18,17 +19,21 @@ import argparse
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
 LOCALE = ROOT / "locale"
+IMAGE_MIMES = ("image/svg+xml", "image/png", "image/jpeg", "image/gif")
 # A jieba user dictionary (one word a line): words that the search index must keep whole.
 SEARCH_WORDS = "search-words.txt"
 
 
-def _sphinx(builder: str, outdir: Path, doctrees: Path, overrides: dict, strict: bool) -> int:
+def _sphinx(
+    builder: str, outdir: Path, doctrees: Path, overrides: dict, strict: bool, quiet: bool = False
+) -> int:
     from jupyter_book.sphinx import build_sphinx
 
     config = {
@@ -49,6 +54,7 @@ def _sphinx(builder: str, outdir: Path, doctrees: Path, overrides: dict, strict:
         warningiserror=strict,
         keep_going=True,
         freshenv=True,
+        quiet=quiet,
     )
     if isinstance(result, Exception):
         raise result
@@ -58,33 +64,59 @@ def _sphinx(builder: str, outdir: Path, doctrees: Path, overrides: dict, strict:
 def extract(out: Path) -> int:
     """Write one .pot per document (notebook markdown cells included) under ``out``."""
     shutil.rmtree(out, ignore_errors=True)
-    work = BUILD / "i18n" / "gettext"
-    shutil.rmtree(work, ignore_errors=True)
-    rc = _sphinx("gettext", out, work / ".doctrees", {}, strict=False)
+    # myst-nb renders a notebook output for the gettext builder as text; make it keep the
+    # images instead, so that their alt texts (cell metadata mystnb.image.alt) are extracted too.
+    images = [("gettext", mime, rank) for rank, mime in enumerate(IMAGE_MIMES, start=1)]
+    # No "#: file:line" comments: they would change with every edit above a message, and the
+    # catalog lists its messages in the document's order anyway.
+    overrides = {"nb_mime_priority_overrides": images, "gettext_location": False}
+    with tempfile.TemporaryDirectory(prefix="i18n-gettext-") as work:  # private: runs may overlap
+        rc = _sphinx("gettext", out, Path(work) / ".doctrees", overrides, False, quiet=True)
     # The strings of the theme templates (sphinx.pot) are translated by hand in
     # locale/<lang>/LC_MESSAGES/sphinx.po, with the config strings; never merge them.
     (out / "sphinx.pot").unlink(missing_ok=True)
     return rc
 
 
-def update(languages: list[str], pot: Path) -> int:
-    rc = extract(pot)
-    if rc:
-        return rc
-    for lang in languages:
-        cmd = [sys.executable, "-m", "sphinx_intl", "update", "-p", str(pot)]
-        cmd += ["-d", str(LOCALE), "-l", lang, "-w", "0"]
-        subprocess.run(cmd, check=True, cwd=ROOT)
-        for po in sorted((LOCALE / lang / "LC_MESSAGES").rglob("*.po")):
-            n = prefill(po)
-            if n:
-                print(f"{po.relative_to(ROOT)}: {n} message(s) with nothing to translate copied")
+def update(languages: list[str], pot: Path | None, only: list[str]) -> int:
+    """Extract, then merge into the catalogs (all, or only the documents named in ``only``)."""
+    with tempfile.TemporaryDirectory(prefix="i18n-pot-") as tmp:
+        pot = pot or Path(tmp) / "gettext"
+        rc = extract(pot)
+        if rc:
+            return rc
+        if only:  # a folder with just those templates, so that sphinx-intl touches just them
+            chosen = Path(tmp) / "chosen"
+            for doc in only:
+                name = doc.removesuffix(".ipynb").removesuffix(".md").removesuffix(".po")
+                src = pot / f"{name}.pot"
+                if not src.is_file():
+                    print(f"no document {name!r} (no {src.name} extracted)", file=sys.stderr)
+                    return 2
+                (chosen / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(src, chosen / f"{name}.pot")
+            pot = chosen
+        for lang in languages:
+            merge(pot, LOCALE, lang)
     return 0
+
+
+def merge(pot: Path, locale: Path, lang: str) -> None:
+    """Merge every template under ``pot`` into ``locale/<lang>/LC_MESSAGES`` (sphinx-intl)."""
+    cmd = [sys.executable, "-m", "sphinx_intl", "update", "-p", str(pot)]
+    cmd += ["-d", str(locale), "-l", lang, "-w", "0"]
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    for template in sorted(pot.rglob("*.pot")):
+        po = locale / lang / "LC_MESSAGES" / template.relative_to(pot).with_suffix(".po")
+        n = prefill(po) if po.is_file() else 0  # also drops stale "#:" comments
+        if n:
+            print(f"{po}: {n} message(s) with nothing to translate copied")
 
 
 def prefill(po: Path) -> int:
     """Copy each untranslated message that has nothing to translate (display math, a table
-    cell of only math or code); returns how many were copied."""
+    cell of only math or code), and drop "#: file:line" comments left by older extractions;
+    returns how many messages were copied."""
     from babel.messages.pofile import read_po, write_po
 
     sys.path.insert(0, str(ROOT / "tools"))
@@ -93,11 +125,14 @@ def prefill(po: Path) -> int:
     with po.open("rb") as fh:
         catalog = read_po(fh)
     copied = 0
+    located = False
     for msg in catalog:
+        located = located or bool(msg.locations)
+        msg.locations = []
         if msg.id and not msg.string and needs_no_translation(str(msg.id)):
             msg.string = msg.id
             copied += 1
-    if copied:
+    if copied or located:
         with po.open("wb") as fh:
             write_po(fh, catalog, width=0)
     return copied
@@ -130,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=BUILD / "gettext")
     p = sub.add_parser("update", help="extract and merge into locale/<lang>/LC_MESSAGES/*.po")
     p.add_argument("languages", nargs="+")
-    p.add_argument("--pot", type=Path, default=BUILD / "gettext")
+    p.add_argument("--pot", type=Path, default=None, help="keep the .pot files here")
+    p.add_argument(
+        "--only", action="append", default=[], help="only this document (chapters/03_weight_scale)"
+    )
     p = sub.add_parser("build", help="build one translated edition")
     p.add_argument("language")
     p.add_argument("--out", type=Path, default=None, help="default: _build/html/<lang>")
@@ -140,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "extract":
         return extract(args.out.resolve())
     if args.cmd == "update":
-        return update(args.languages, args.pot.resolve())
+        return update(args.languages, args.pot.resolve() if args.pot else None, args.only)
     dest = (args.out or BUILD / "html" / args.language).resolve()
     work = args.work.resolve() if args.work else None
     return build(args.language, dest, args.strict, work)

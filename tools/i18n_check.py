@@ -1,7 +1,7 @@
 """Check the translated editions' message catalogs, message by message.
 
     python tools/i18n_check.py                       # every locale/<lang>/LC_MESSAGES/**/*.po
-    python tools/i18n_check.py --pot _build/gettext  # ... and against freshly extracted .pot files
+    python tools/i18n_check.py --extract             # ... and against freshly extracted .pot files
     python tools/i18n_check.py locale/zh_CN/LC_MESSAGES/chapters/02_symmetry.po   # one catalog
 
 A catalog fails when a message is untranslated or fuzzy, or when its translation lost, added or
@@ -182,9 +182,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", type=Path, help="catalogs or folders (default: all)")
     parser.add_argument("--pot", type=Path, help="folder of freshly extracted .pot files")
+    parser.add_argument(
+        "--extract", action="store_true", help="extract the .pot files first (private temp folder)"
+    )
     parser.add_argument("--summary", action="store_true", help="counts per catalog only")
     args = parser.parse_args(argv)
-    problems = check(args.paths, args.pot)
+    if args.extract:
+        import tempfile
+
+        sys.path.insert(0, str(ROOT / "tools"))
+        from i18n import extract
+
+        with tempfile.TemporaryDirectory(prefix="i18n-check-") as tmp:
+            if extract(Path(tmp)):
+                print("i18n-check: extracting the messages failed", file=sys.stderr)
+                return 1
+            problems = check(args.paths, Path(tmp))
+    else:
+        problems = check(args.paths, args.pot)
     if args.summary:
         counts = Counter(str(p.path) for p in problems)
         for path, n in sorted(counts.items()):
