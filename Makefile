@@ -23,7 +23,7 @@ LANGUAGES ?= zh_CN
 export BOOK_LANGUAGES := $(LANGUAGES)
 
 .PHONY: help venv book book-only test checks upgrade-canary lint nblint unit notebooks seed-lane \
-        kernel-lane build-check browser lab refresh bench bench-quick clean
+        kernel-lane build-check browser lab pdf pdf-check refresh bench bench-quick clean
 
 # The seed lane runs every notebook under these other root seeds (asserts enforced, outputs not
 # compared); the kernel lane runs strict nbval under these OpenBLAS kernels (OPENBLAS_CORETYPE:
@@ -67,6 +67,8 @@ checks:
 	$(MAKE) --no-print-directory bench-quick
 	$(MAKE) --no-print-directory build-check
 	$(MAKE) --no-print-directory browser
+	$(MAKE) --no-print-directory pdf-check
+	@$(BIN)/python tools/pdf.py --skip-note
 
 upgrade-canary:  ## newest releases allowed by requirements-canary.txt, in .venv-canary, then every test
 	rm -rf .venv-canary
@@ -136,6 +138,13 @@ browser: $(STAMP)  ## open every page of _build/html in headless Chromium (run a
 
 lab: $(STAMP)  ## JupyterLab on chapters/ with the book's kernel, on 127.0.0.1 with a token (prints the URL)
 	$(BIN)/python tools/lab.py $(if $(PORT),--port $(PORT),) $(if $(NO_BROWSER),--no-browser,)
+
+pdf: $(STAMP)  ## the PDF edition, _build/pdf/from-zero.pdf (single-page build printed by headless Chromium)
+	$(BIN)/python tools/pdf.py
+
+pdf-check: $(STAMP)  ## make pdf (when Chromium is there), then check the PDF (tests/test_pdf.py; part of make test)
+	$(BIN)/python tools/pdf.py --if-chromium
+	$(BIN)/pytest tests/test_pdf.py -m browser -p no:cacheprovider -rs
 
 refresh: $(STAMP)  ## re-execute notebooks in place to refresh stored outputs (NB=chapters/x.ipynb for one)
 	$(BIN)/python tools/refresh_outputs.py $(if $(NB),$(NB),$(NOTEBOOKS)) $(if $(FORCE),--force,)

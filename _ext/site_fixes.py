@@ -7,6 +7,10 @@
   sideways, tables keep to the column, and print rules for the PDF edition (``make pdf``).
 * The theme renders two search fields (the sidebar's and one in the top bar); the top bar's is
   removed, so a page has one search box (Ctrl+K still opens the search dialog).
+* For the single-page build behind the PDF (``make pdf``): an extension that registers its
+  own ``singlehtml`` node handlers hides the ``html`` ones that myst-nb registered (Sphinx looks
+  up a builder's name before its format), so myst-nb's hidden-cell nodes had no HTML writer
+  there. The ``html`` handlers are copied to ``singlehtml`` where it lacks them.
 """
 
 from __future__ import annotations
@@ -47,7 +51,17 @@ def _configure(app: Sphinx, config: Config) -> None:
     config.html_theme_options = {**(config.html_theme_options or {}), "navbar_persistent": []}
 
 
+def _singlehtml_handlers(app: Sphinx) -> None:
+    if app.builder.name != "singlehtml":
+        return
+    handlers = app.registry.translation_handlers
+    single = handlers.setdefault("singlehtml", {})
+    for node, pair in handlers.get("html", {}).items():
+        single.setdefault(node, pair)
+
+
 def setup(app: Sphinx) -> dict[str, object]:
+    app.connect("builder-inited", _singlehtml_handlers)
     app.connect("config-inited", _configure)
     app.add_css_file(CSS)
     # priority 1: run before any handler that returns a template name and so ends the event

@@ -3,8 +3,16 @@
 For every HTML page of ``_build/html``, opened from disk (``file://``, as a reader who downloaded
 the site would): no console error; every equation typeset by MathJax with no error node; every
 image and SVG with non-zero size; every internal link (and its #anchor) resolves; no request
-leaves the local site; every exercise-solution toggle opens. A full-page screenshot of each page,
-with its solutions open, is saved under ``_build/screenshots/`` (not committed).
+leaves the local site; every exercise-solution toggle opens. At a 1280 px window, the page fits
+its column: no code or output block (``pre``) scrolls sideways (its scrollWidth is at most its
+clientWidth), no table is wider than its container, and no figure is shrunk below 90 % of its
+natural width (a figure drawn wider than the column has unreadably small text). The page has one
+search field, and no launch or repository button unless the build was given a repository
+(``NNBOOK_REPO_URL``, see ``_ext/launch_buttons.py``). A full-page screenshot of each page, with
+its solutions open, is saved under ``_build/screenshots/`` (not committed).
+
+Pages are collected recursively, so a second edition (``_build/html/zh_CN/``) is covered too.
+``NNBOOK_SITE=/some/_build/html`` checks a site built elsewhere.
 
 Run after a build (``make test`` does both). Outside CI a missing Chromium skips the test with
 instructions; under ``CI=true`` it fails instead.
@@ -24,9 +32,11 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "_build" / "html"
-SHOTS = ROOT / "_build" / "screenshots"
+SITE = Path(os.environ.get("NNBOOK_SITE") or ROOT / "_build" / "html")
+SHOTS = SITE.parent / "screenshots"
 LOCAL_SCHEMES = ("file", "data", "blob", "about")
+VIEWPORT = {"width": 1280, "height": 900}
+MIN_FIGURE_SCALE = 0.90  # displayed / natural width of every figure
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -37,6 +47,58 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--allow-file-access-from-files",
 ]
+
+
+# Everything on a page that does not fit its column; one line per violation, naming the block
+# (its first characters), table or figure (its number and name) and the measured widths.
+LAYOUT_JS = """(minScale) => {
+  const out = [];
+  const label = (el) => {
+    const fig = el.closest('figure');
+    if (fig) {
+      const num = fig.querySelector('.caption-number');
+      return 'figure ' + (num ? num.textContent.trim() + ' ' : '') + '#' + (fig.id || '?');
+    }
+    const cell = el.closest('.cell');
+    return (cell && cell.id ? 'cell #' + cell.id + ' ' : '') + 'image';
+  };
+  document.querySelectorAll('article pre').forEach((pre) => {
+    if (pre.offsetParent === null) return;  // hidden (a collapsed toggle)
+    if (pre.scrollWidth > pre.clientWidth + 1) {
+      const first = pre.textContent.trim().split('\\n')[0].slice(0, 60);
+      out.push(`code/output block scrolls sideways (${pre.scrollWidth} > ${pre.clientWidth} px): ` +
+               JSON.stringify(first));
+    }
+  });
+  document.querySelectorAll('article table').forEach((t) => {
+    if (t.offsetParent === null) return;
+    const box = t.parentElement;
+    const width = t.getBoundingClientRect().width;
+    const room = box.clientWidth;
+    if (width > room + 1 || box.scrollWidth > box.clientWidth + 1) {
+      const head = t.querySelector('th, td');
+      out.push(`table wider than its column (${Math.round(width)} > ${room} px): ` +
+               JSON.stringify(head ? head.textContent.trim().slice(0, 40) : ''));
+    }
+  });
+  document.querySelectorAll('article img').forEach((img) => {
+    if (img.offsetParent === null || !img.naturalWidth) return;
+    const shown = img.getBoundingClientRect().width;
+    if (shown < minScale * img.naturalWidth) {
+      out.push(`${label(img)} shrunk to ${Math.round(100 * shown / img.naturalWidth)} % ` +
+               `(${Math.round(shown)} of ${img.naturalWidth} px): draw it narrower`);
+    }
+  });
+  document.querySelectorAll('article figure svg, article .cell_output svg').forEach((svg) => {
+    if (svg.closest('mjx-container, button, a') || svg.parentElement.offsetParent === null) return;
+    const natural = svg.width && svg.width.baseVal ? svg.width.baseVal.value : 0;
+    const shown = svg.getBoundingClientRect().width;
+    if (natural > 0 && shown < minScale * natural) {
+      out.push(`${label(svg)} (svg) shrunk to ${Math.round(100 * shown / natural)} %`);
+    }
+  });
+  return out;
+}"""
 
 
 def _in_ci() -> bool:
@@ -151,7 +213,7 @@ def test_page_in_browser(browser, rel):
     if redirect:  # index.html only forwards to the first page: check the target exists
         assert (path.parent / redirect.group(1)).is_file(), f"{rel}: redirect target missing"
         return
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport=VIEWPORT)
     errors: list[str] = []
     outside: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -200,8 +262,27 @@ def test_page_in_browser(browser, rel):
         sol.locator("button.toggle-button").click()
         body.wait_for(state="visible", timeout=5_000)
 
+    layout = page.evaluate(LAYOUT_JS, MIN_FIGURE_SCALE)
+    launch = page.evaluate(
+        """() => ({
+            search: document.querySelectorAll('.search-button-field').length,
+            buttons: [...document.querySelectorAll(
+                '.article-header-buttons a, .article-header-buttons button')]
+              .map(b => (b.getAttribute('href') || '') + ' ' + (b.title || b.textContent))
+              .filter(t => /binder|colab|repository|github|gitlab|jupyterhub|deepnote/i.test(t)),
+            download: document.querySelectorAll('.dropdown-download-buttons a').length,
+        })"""
+    )
+
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / (rel.replace("/", "__") + ".png")), full_page=True)
     page.close()
     assert not errors, f"{rel}: console errors: {errors}"
     assert not outside, f"{rel}: requests outside the site: {outside}"
+    assert launch["search"] == 1, f"{rel}: {launch['search']} search fields (one expected)"
+    if rel.rsplit("/", 1)[-1] not in ("genindex.html", "search.html"):  # generated, no source
+        assert launch["download"] >= 1, f"{rel}: no download button"
+    if not os.environ.get("NNBOOK_REPO_URL"):
+        assert not launch["buttons"], f"{rel}: launch/repository buttons without a repository"
+    problems = [f"{rel}: {v}" for v in layout]
+    assert not problems, "page does not fit its column at 1280 px:\n" + "\n".join(problems)
