@@ -23,7 +23,7 @@ LANGUAGES ?= zh_CN
 export BOOK_LANGUAGES := $(LANGUAGES)
 
 .PHONY: help venv book book-only test checks upgrade-canary lint nblint unit notebooks seed-lane \
-        kernel-lane build-check browser lab pdf pdf-check refresh bench bench-quick clean
+        kernel-lane build-check browser lab pdf pdf-check refresh bench bench-book bench-quick clean
 
 # The seed lane runs every notebook under these other root seeds (asserts enforced, outputs not
 # compared); the kernel lane runs strict nbval under these OpenBLAS kernels (OPENBLAS_CORETYPE:
@@ -149,9 +149,12 @@ pdf-check: $(STAMP)  ## make pdf (when Chromium is there), then check the PDF (t
 refresh: $(STAMP)  ## re-execute notebooks in place to refresh stored outputs (NB=chapters/x.ipynb for one)
 	$(BIN)/python tools/refresh_outputs.py $(if $(NB),$(NB),$(NOTEBOOKS)) $(if $(FORCE),--force,)
 
-bench: $(STAMP)  ## measure the four performance ratios (~10 min, quiet machine) and refresh the appendix
-	$(BIN)/python benchmarks/bench.py --out benchmarks/results.json
+bench: $(STAMP)  ## nnbook against the machine and TensorFlow (~5 min, quiet machine); refresh the appendix
+	$(BIN)/python benchmarks/bench.py --parts bce --out benchmarks/results.json
 	$(BIN)/python tools/refresh_outputs.py chapters/90_performance.ipynb $(if $(FORCE),--force,)
+
+bench-book: $(STAMP)  ## maintainers' numbers: notebook execution and incremental rebuild (benchmarks/README.md)
+	$(BIN)/python benchmarks/bench.py --parts ad --out benchmarks/results-book.json
 
 bench-quick: $(STAMP)  ## the benchmark at toy sizes, only to prove it runs (part of make test; no timing checked)
 	@mkdir -p _build
