@@ -19,6 +19,7 @@ VARIANCE = {
     "glorot_normal": lambda fi, fo: 2.0 / (fi + fo),
     "he_normal": lambda fi, fo: 2.0 / fi,
     "he_uniform": lambda fi, fo: 2.0 / fi,
+    "standard_uniform": lambda fi, fo: 1.0 / (3.0 * fi),
 }
 
 
@@ -49,7 +50,9 @@ def test_variance_matches_formula(name, shape, rng):
     assert abs(W.mean()) < 5 * math.sqrt(expected / n)
 
 
-@pytest.mark.parametrize("name", ["glorot_uniform", "he_uniform", "lecun_uniform"])
+@pytest.mark.parametrize(
+    "name", ["glorot_uniform", "he_uniform", "lecun_uniform", "standard_uniform"]
+)
 def test_uniform_limits(name, rng):
     W = init.BY_NAME[name]((200, 100), rng)
     limit = math.sqrt(3 * VARIANCE[name](200, 100))

@@ -124,3 +124,52 @@ def test_tf_layer_stats_refuses_dropout(rng):
     model = nnbook.MLP([3, 4, 2], keep_prob=0.5, rng=rng)
     with pytest.raises(ValueError, match="keep_prob"):
         stats.tf_layer_stats(model, np.ones((2, 3)), [0, 1])
+
+
+def test_dead_fraction_counts_units_zero_on_every_example():
+    a = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])  # unit 0 and unit 2 dead
+    b = np.array([[1.0, 2.0], [3.0, 0.0]])
+    np.testing.assert_allclose(stats.dead_fraction([a, b]), [2 / 3, 0.0])
+
+
+def test_update_ratio():
+    before = [np.array([1.0, -1.0, 1.0, -1.0]), np.zeros(3)]
+    after = [before[0] + np.array([0.1, -0.1, 0.1, -0.1]), np.zeros(3)]
+    np.testing.assert_allclose(stats.update_ratio(before, after), [0.1, 0.0])
+    with pytest.raises(ValueError, match="layers"):
+        stats.update_ratio(before, after[:1])
+
+
+def test_steps_to_target():
+    curves = np.array([[3.0, 2.0, 0.5, 0.1], [3.0, 2.5, 2.0, 1.5], [np.nan, 0.1, 0.0, 0.0]])
+    np.testing.assert_array_equal(stats.steps_to_target(curves, 1.0), [2, -1, 1])
+    assert stats.steps_to_target(np.array([0.5, 0.1]), 1.0) == 0
+
+
+def test_curvature_of_a_quadratic_and_a_saddle():
+    def f(x):
+        return 1.5 * x[0] ** 2 - 2.0 * x[1] ** 2
+
+    x = np.zeros(2)
+    assert stats.curvature(f, x, np.array([1.0, 0.0])) == pytest.approx(3.0, abs=1e-6)
+    assert stats.curvature(f, x, np.array([0.0, 5.0])) == pytest.approx(-4.0, abs=1e-6)
+    with pytest.raises(ValueError, match="direction"):
+        stats.curvature(f, x, np.zeros(2))
+    with pytest.raises(TypeError, match="callable"):
+        stats.curvature(3.0, x, np.ones(2))
+
+
+def test_plot_layer_histograms_returns_the_fractions():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    arrays = [np.array([-0.5, 0.5]), np.array([0.25, 0.75])]
+    fig, axes = plt.subplots(1, 2)
+    frac = stats.plot_layer_histograms(axes, arrays, 1.0, "x", bins=4)
+    expected, _ = stats.histograms(arrays, bins=4, limit=1.0)
+    np.testing.assert_array_equal(frac, expected)
+    with pytest.raises(ValueError, match="one axis per layer"):
+        stats.plot_layer_histograms(axes[:1], arrays, 1.0, "x")
+    plt.close(fig)

@@ -1,4 +1,4 @@
-"""Weight initializers (chapter 3, equations (3.1)-(3.8); chapter 2 for zeros and constants).
+"""Weight initializers (chapter 3, eq-ws-forward to eq-ws-trunc; chapter 2 for zeros).
 
 Convention: a dense weight matrix has shape ``(fan_in, fan_out)`` so that a mini-batch
 ``X`` of shape ``(N, fan_in)`` maps to ``X @ W`` of shape ``(N, fan_out)``. A convolution
@@ -37,6 +37,7 @@ __all__ = [
     "normal",
     "orthogonal",
     "sparse",
+    "standard_uniform",
     "truncated_normal",
     "uniform",
     "zeros",
@@ -45,12 +46,12 @@ __all__ = [
 Shape = int | Sequence[int]
 
 #: Standard deviation of a unit normal truncated to [-2, 2]: sqrt(1 - 4 φ(2) / (2Φ(2) - 1)).
-#: Keras divides its requested std by this number in ``VarianceScaling`` (chapter 3, eq. (3.8)).
+#: Keras divides its requested std by this number in ``VarianceScaling`` (chapter 3, eq-ws-trunc).
 TRUNCATED_NORMAL_STD_FACTOR = 0.87962566103423978
 
 
 def fans(shape: Shape) -> tuple[int, int]:
-    """Return ``(fan_in, fan_out)`` of a weight shape (chapter 3, eq. (3.1)).
+    """Return ``(fan_in, fan_out)`` of a weight shape (chapter 3, eq-ws-forward).
 
     Dense ``(fan_in, fan_out)`` gives itself; a kernel ``(kh, kw, ..., in, out)`` gives
     ``(kh*kw*...*in, kh*kw*...*out)`` as Keras does. Shapes with fewer than two dimensions
@@ -95,7 +96,7 @@ def uniform(
     rng: np.random.Generator,
     dtype: DTypeLike = np.float64,
 ) -> np.ndarray:
-    """Uniform U[-limit, limit], variance limit²/3 (chapter 3, eq. (3.5)).
+    """Uniform U[-limit, limit], variance limit²/3 (chapter 3, eq-ws-glorot).
 
     Keras ``RandomUniform(-limit, limit)`` is the same distribution.
     """
@@ -114,7 +115,7 @@ def truncated_normal(
     """N(0, std²) truncated to [-2 std, 2 std] by redrawing (TensorFlow's ``truncated_normal``).
 
     The result's standard deviation is ``TRUNCATED_NORMAL_STD_FACTOR * std`` ≈ 0.88 std
-    (chapter 3, eq. (3.8); chapter 4 uses it for the VGG snippet's ``stddev=0.1``).
+    (chapter 3, eq-ws-trunc; chapter 4 uses it for the VGG snippet's ``stddev=0.1``).
     """
     dims = _checks.shape(shape)
     std = _checks.nonnegative(std, "std")
@@ -131,7 +132,7 @@ def truncated_normal(
 def lecun_normal(
     shape: Shape, rng: np.random.Generator, dtype: DTypeLike = np.float64
 ) -> np.ndarray:
-    """Normal with Var = 1/fan_in: the seed's ``randn(n) / sqrt(n)`` (chapter 3, eq. (3.2)).
+    """Normal with Var = 1/fan_in: the seed's ``randn(n) / sqrt(n)`` (chapter 3, eq-ws-forward).
 
     Keras ``LecunNormal`` has the same variance but a truncated (corrected) normal.
     """
@@ -147,10 +148,22 @@ def lecun_uniform(
     return uniform(shape, math.sqrt(3.0 / fan_in), rng, dtype)
 
 
+def standard_uniform(
+    shape: Shape, rng: np.random.Generator, dtype: DTypeLike = np.float64
+) -> np.ndarray:
+    """Glorot & Bengio's "standard" init U[-1/sqrt(fan_in), 1/sqrt(fan_in)] (eq-ws-standard).
+
+    Var = 1/(3 fan_in), so a layer multiplies the forward variance by 1/3 in the linear regime
+    (chapter 3). PyTorch's ``nn.Linear`` default, ``kaiming_uniform_(a=sqrt(5))``, is this.
+    """
+    fan_in, _ = fans(shape)
+    return uniform(shape, 1.0 / math.sqrt(fan_in), rng, dtype)
+
+
 def glorot_uniform(
     shape: Shape, rng: np.random.Generator, dtype: DTypeLike = np.float64
 ) -> np.ndarray:
-    """Glorot & Bengio's normalized init U[±sqrt(6/(fan_in+fan_out))] (chapter 3, eq. (3.5)).
+    """Glorot & Bengio's normalized init U[±sqrt(6/(fan_in+fan_out))] (chapter 3, eq-ws-glorot).
 
     Var = 2/(fan_in + fan_out). Identical in distribution to Keras ``GlorotUniform``.
     """
@@ -161,7 +174,7 @@ def glorot_uniform(
 def glorot_normal(
     shape: Shape, rng: np.random.Generator, dtype: DTypeLike = np.float64
 ) -> np.ndarray:
-    """Normal with Var = 2/(fan_in + fan_out) (chapter 3, eq. (3.5)).
+    """Normal with Var = 2/(fan_in + fan_out) (chapter 3, eq-ws-glorot).
 
     Keras ``GlorotNormal`` has the same variance but a truncated (corrected) normal.
     """
@@ -170,7 +183,7 @@ def glorot_normal(
 
 
 def he_normal(shape: Shape, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> np.ndarray:
-    """He et al.'s ReLU init, normal with Var = 2/fan_in (chapter 3, eq. (3.6)).
+    """He et al.'s ReLU init, normal with Var = 2/fan_in (chapter 3, eq-ws-he).
 
     Keras ``HeNormal`` has the same variance but a truncated (corrected) normal.
     """
@@ -179,7 +192,7 @@ def he_normal(shape: Shape, rng: np.random.Generator, dtype: DTypeLike = np.floa
 
 
 def he_uniform(shape: Shape, rng: np.random.Generator, dtype: DTypeLike = np.float64) -> np.ndarray:
-    """Uniform with Var = 2/fan_in, limit sqrt(6/fan_in) (chapter 3, eq. (3.6)).
+    """Uniform with Var = 2/fan_in, limit sqrt(6/fan_in) (chapter 3, eq-ws-he).
 
     Identical in distribution to Keras ``HeUniform``.
     """
@@ -196,7 +209,7 @@ def sparse(
 ) -> np.ndarray:
     """Martens' sparse init: exactly ``k`` nonzero N(0, std²) incoming weights per unit.
 
-    Chapter 3, eq. (3.7). The incoming weights of output unit ``j`` are the entries
+    Chapter 3, eq-ws-sparse. The incoming weights of output unit ``j`` are the entries
     ``W[..., j]`` (all axes but the last, flattened), so ``k`` may not exceed their number.
     A unit's pre-activation variance is ``k * std² * Var(x)`` whatever the fan-in.
     Keras has no counterpart.
@@ -226,7 +239,7 @@ def orthogonal(
     gain: float = 1.0,
     dtype: DTypeLike = np.float64,
 ) -> np.ndarray:
-    """Random orthogonal matrix times ``gain`` (Saxe et al.; chapter 3, section on orthogonality).
+    """Random orthogonal matrix times ``gain`` (Saxe et al.; chapter 3, eq-ws-linear).
 
     The shape is flattened to ``(prod(shape[:-1]), shape[-1])``; the result has orthonormal
     columns when it is tall and orthonormal rows when it is wide, so every singular value
@@ -252,6 +265,7 @@ def orthogonal(
 BY_NAME = {
     "lecun_normal": lecun_normal,
     "lecun_uniform": lecun_uniform,
+    "standard_uniform": standard_uniform,
     "glorot_uniform": glorot_uniform,
     "glorot_normal": glorot_normal,
     "he_normal": he_normal,

@@ -1,4 +1,4 @@
-"""Per-layer statistics of a network's signals (chapter 3, eqs. (3.1)-(3.6); chapter 4 reuses them).
+"""Per-layer statistics of a network's signals (chapter 3, eq-ws-forward to eq-ws-he; chapter 4).
 
 Weight-scale questions are answered by watching how the spread of the forward signal (the
 pre-activations z^(l) and activations a^(l)) and of the backward signal (δ^(l) = ∂J/∂z^(l))
@@ -10,7 +10,12 @@ not care which network produced them:
 * :func:`log_slope` — the per-layer rate at which such numbers grow or shrink (chapter 3
   compares it with ``-½ ln 2`` for ReLU under Xavier's init);
 * :func:`saturated_fraction` — the share of values beyond a threshold (tanh saturation);
-* :func:`histograms` — per-layer histograms on common bins (Glorot & Bengio's Figs. 6-7).
+* :func:`histograms` — per-layer histograms on common bins (Glorot & Bengio's Figs. 6-7),
+  drawn one small panel per layer by :func:`plot_layer_histograms`;
+* :func:`dead_fraction` — the share of ReLU units that are zero on every example;
+* :func:`update_ratio` — std(ΔW) / std(W) per layer, the update-to-data ratio of training;
+* :func:`steps_to_target` — the first step at which a loss curve falls below a target;
+* :func:`curvature` — the second derivative of a function along a direction.
 
 :func:`layer_stats` collects them from an :class:`nnbook.MLP` after one forward and backward
 pass; :func:`tf_layer_stats` computes the same numbers with TensorFlow's ``GradientTape``
@@ -19,6 +24,7 @@ pass; :func:`tf_layer_stats` computes the same numbers with TensorFlow's ``Gradi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -28,13 +34,18 @@ from . import _checks
 
 __all__ = [
     "LayerStats",
+    "curvature",
+    "dead_fraction",
     "histograms",
     "layer_stats",
     "log_slope",
+    "plot_layer_histograms",
     "rms",
     "saturated_fraction",
     "stds",
+    "steps_to_target",
     "tf_layer_stats",
+    "update_ratio",
 ]
 
 
@@ -67,7 +78,7 @@ def log_slope(values: Sequence[float] | np.ndarray) -> float:
 
     ``exp(log_slope(v))`` is the average factor by which ``v`` changes per layer; for the
     activation stds of a ReLU net with Var(w) = 1/n it is 2^(-1/2), i.e. a slope of
-    ``-½ ln 2 ≈ -0.347`` (chapter 3, eq. (3.6)). Needs at least two positive values.
+    ``-½ ln 2 ≈ -0.347`` (chapter 3, eq-ws-he). Needs at least two positive values.
     """
     v = _checks.float_array(values, "values", ndim=1)
     if v.size < 2:
@@ -100,6 +111,98 @@ def histograms(
     edges = np.linspace(-limit, limit, bins + 1)
     rows = [np.histogram(a, bins=edges)[0] / a.size for a in arrs]
     return np.vstack(rows), edges
+
+
+def dead_fraction(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """Share of units (last axis) that are exactly 0 on every example (all other axes).
+
+    For ReLU activations ``(N, units)`` these are the "dead" units of a mini-batch: no
+    example switches them on, so no gradient reaches their incoming weights (chapter 3).
+    """
+    out = []
+    for a in _arrays(arrays, "arrays"):
+        flat = a.reshape(-1, a.shape[-1]) if a.ndim > 1 else a.reshape(-1, 1)
+        out.append(float(np.mean(np.all(flat == 0, axis=0))))
+    return np.array(out)
+
+
+def update_ratio(before: Sequence[np.ndarray], after: Sequence[np.ndarray]) -> np.ndarray:
+    """std(after − before) / std(before) per layer: how much one update changed each W.
+
+    The update-to-data ratio (chapter 3): around 1e-3 per step is a healthy rate for SGD, far
+    below means the layer hardly learns, far above that it is being rewritten every step.
+    A layer whose ``before`` has zero spread gets ``inf`` (or 0 if it did not change).
+    """
+    b, a = _arrays(before, "before"), _arrays(after, "after")
+    if len(a) != len(b):
+        raise ValueError(f"before and after must have as many layers, got {len(b)}, {len(a)}")
+    out = []
+    for i, (x, y) in enumerate(zip(b, a, strict=True)):
+        if x.shape != y.shape:
+            raise ValueError(f"after[{i}] has shape {y.shape}, before[{i}] {x.shape}")
+        num = float(np.std(y.astype(np.float64) - x))
+        den = float(np.std(x, dtype=np.float64))
+        out.append(num / den if den > 0 else (0.0 if num == 0 else math.inf))
+    return np.array(out)
+
+
+def steps_to_target(losses: Any, target: float) -> np.ndarray:
+    """Index of the first entry below ``target`` along the last axis, or -1 (never reached).
+
+    ``losses`` is one curve ``(T,)`` or many ``(..., T)``; NaN counts as not reached.
+    """
+    arr = _checks.float_array(losses, "losses", finite=False)
+    target = _checks.real(target, "target")
+    below = np.nan_to_num(arr, nan=np.inf) < target
+    first = np.argmax(below, axis=-1)
+    return np.where(below.any(axis=-1), first, -1).astype(np.int64)
+
+
+def curvature(f: Any, x: np.ndarray, direction: np.ndarray, h: float = 1e-3) -> float:
+    """Second derivative of ``f`` at ``x`` along the unit vector of ``direction``.
+
+    The centred difference (f(x + h u) − 2 f(x) + f(x − h u)) / h² with u = direction/|direction|
+    (chapter 2's saddle, chapter 3's origin of a deep linear net). Negative: f curves down.
+    """
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    x = _checks.float_array(x, "x")
+    d = _checks.float_array(direction, "direction")
+    if d.shape != x.shape:
+        raise ValueError(f"direction must have the shape of x {x.shape}, got {d.shape}")
+    norm = float(np.linalg.norm(d))
+    if norm == 0:
+        raise ValueError("direction must not be zero")
+    h = _checks.positive(h, "h")
+    u = d / norm
+    return (float(f(x + h * u)) - 2.0 * float(f(x)) + float(f(x - h * u))) / h**2
+
+
+def plot_layer_histograms(
+    axes_row: Sequence[Any],
+    arrays: Sequence[np.ndarray],
+    limit: float,
+    label: str,
+    bins: int = 60,
+    color: str = "C0",
+) -> np.ndarray:
+    """Draw one small histogram per layer into ``axes_row`` (matplotlib axes), return them.
+
+    The histograms are :func:`histograms` on common bins over ``[-limit, limit]``; the
+    returned ``fractions[l, k]`` are the numbers behind the picture (chapter 3's figures).
+    """
+    fractions, edges = histograms(arrays, bins=bins, limit=limit)
+    if len(axes_row) != fractions.shape[0]:
+        raise ValueError(f"need one axis per layer ({fractions.shape[0]}), got {len(axes_row)}")
+    centres = (edges[:-1] + edges[1:]) / 2
+    for j, ax in enumerate(axes_row):
+        ax.fill_between(centres, fractions[j], step="mid", color=color, alpha=0.7)
+        ax.set_yticks([])
+        ax.set_xticks([-limit, 0, limit])
+        ax.grid(False)
+        if j == 0:
+            ax.set_ylabel(label)
+    return fractions
 
 
 class LayerStats(NamedTuple):
