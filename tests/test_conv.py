@@ -278,3 +278,17 @@ def test_tensorflow_parity(tf, g):
     # tf.constant: a bare float64 ndarray can reach MaxPool as float32 (its T defaults to float)
     pooled = tf.nn.max_pool(tf.constant(x, dtype=tf.float64), k, s, pad)
     np.testing.assert_array_equal(conv.max_pool(x, k, s, pad), pooled.numpy())
+
+
+def test_conv2d_layer_grads_are_new_arrays_every_call():
+    rng = np.random.default_rng(5)
+    layer = conv.Conv2D(rng.standard_normal((3, 3, 2, 4)), np.zeros(4))
+    x = rng.standard_normal((2, 5, 5, 2))
+    layer.forward(x)
+    layer.backward(np.ones((2, 5, 5, 4)))
+    first = layer.grads
+    layer.forward(x)
+    layer.backward(-np.ones((2, 5, 5, 4)))
+    assert first["W"] is not layer.grads["W"] and first["b"] is not layer.grads["b"]
+    np.testing.assert_allclose(first["W"], -layer.grads["W"])
+    np.testing.assert_allclose(first["b"], np.full(4, 50.0))

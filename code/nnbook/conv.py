@@ -1,27 +1,28 @@
-"""2-D convolution, max-pooling and flattening in NumPy (chapter 4, equations (4.1)-(4.4)).
+"""2-D convolution, max-pooling and flattening in NumPy (chapter 4, implementation notes).
 
-Chapter 4's labels: (4.1) ``eq-vgg-conv``, (4.2) ``eq-vgg-same``, (4.3) ``eq-vgg-pool``,
-(4.4) ``eq-vgg-backward``.
+Chapter 4's equations: ``eq-vgg-conv`` (the convolution), ``eq-vgg-same`` (SAME padding),
+``eq-vgg-pool`` (max-pooling) and ``eq-vgg-backward`` (the gradients).
 
 Layout is TensorFlow's default: an input batch is NHWC, ``x[n, i, j, c]``, and a kernel has
 shape ``(kh, kw, c_in, c_out)``. The convolution (a cross-correlation, as in every deep-learning
 library) with stride ``s`` is
 
-    z[n, i, j, o] = Σ_{p, q, c} x_pad[n, s·i + p, s·j + q, c] · W[p, q, c, o]      (4.1)
+    z[n, i, j, o] = Σ_{p, q, c} x_pad[n, s·i + p, s·j + q, c] · W[p, q, c, o]   (eq-vgg-conv)
 
 where ``x_pad`` is ``x`` with zeros added around the border as ``padding`` asks:
 
 * ``"VALID"``: no padding; the output has ``floor((H − kh) / s) + 1`` rows.
-* ``"SAME"``: ``ceil(H / s)`` output rows, and TensorFlow's padding (eq. (4.2))
+* ``"SAME"``: ``ceil(H / s)`` output rows, and TensorFlow's padding (eq-vgg-same)
   ``pad_total = max((ceil(H / s) − 1)·s + kh − H, 0)``, ``pad_top = pad_total // 2`` and the
   rest at the bottom, so an odd total puts the extra row at the bottom (the same for columns).
 
-:func:`conv2d` computes eq. (4.1) as one matrix product: every receptive field is copied into
+:func:`conv2d` computes eq-vgg-conv as one matrix product: every receptive field is copied into
 a row of an "im2col" matrix of shape ``(N·H_out·W_out, kh·kw·c_in)`` (built from
 ``numpy.lib.stride_tricks.sliding_window_view``), which multiplies the kernel reshaped to
-``(kh·kw·c_in, c_out)``. :func:`conv2d_backward` gives ∂J/∂x and ∂J/∂W from ∂J/∂z (eq. (4.4)).
+``(kh·kw·c_in, c_out)``. :func:`conv2d_backward` gives ∂J/∂x and ∂J/∂W from ∂J/∂z
+(eq-vgg-backward).
 
-:func:`max_pool` takes the largest value of every window (eq. (4.3)); in ``"SAME"`` mode the
+:func:`max_pool` takes the largest value of every window (eq-vgg-pool); in ``"SAME"`` mode the
 padded positions hold −inf, so they never win, as in ``tf.nn.max_pool``. Its backward pass
 sends each output's gradient to the first maximal entry of its window (row-major order).
 
@@ -96,7 +97,7 @@ def _kernel(W: Any, x: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- padding
 def padding_amounts(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int, int]:
-    """``(out, before, after)`` along one spatial axis, as TensorFlow computes them (eq. (4.2)).
+    """``(out, before, after)`` along one spatial axis, as TensorFlow computes them (eq-vgg-same).
 
     ``"SAME"``: ``out = ceil(size / stride)``, ``total = max((out − 1)·stride + kernel − size,
     0)``, ``before = total // 2``, ``after = total − before``. ``"VALID"``: no padding and
@@ -160,11 +161,11 @@ def _im2col(x: np.ndarray, kh: int, kw: int, stride: Pair, padding: Any):
 
 # ---------------------------------------------------------------------------- convolution
 def conv2d(x: np.ndarray, W: np.ndarray, stride: Pair = 1, padding: str = "SAME") -> np.ndarray:
-    """2-D convolution of an NHWC batch with a (kh, kw, c_in, c_out) kernel (chapter 4, eq. (4.1)).
+    """2-D convolution of an NHWC batch with a (kh, kw, c_in, c_out) kernel (ch. 4, eq-vgg-conv).
 
     Same arguments and result as ``tf.nn.conv2d(x, W, strides=stride, padding=padding)``;
     ``stride`` is an int or a ``(rows, cols)`` pair, ``padding`` is ``"SAME"`` or ``"VALID"``
-    (eq. (4.2)). No bias: add one with :func:`bias_add`. Returns an array of shape
+    (eq-vgg-same). No bias: add one with :func:`bias_add`. Returns an array of shape
     ``(N, H_out, W_out, c_out)`` in the common dtype of ``x`` and ``W``.
     """
     x = _nhwc(x)
@@ -179,7 +180,7 @@ def conv2d(x: np.ndarray, W: np.ndarray, stride: Pair = 1, padding: str = "SAME"
 def conv2d_backward(
     dout: np.ndarray, x: np.ndarray, W: np.ndarray, stride: Pair = 1, padding: str = "SAME"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Gradients ``(dx, dW)`` of eq. (4.1) given ``dout`` = ∂J/∂z (chapter 4, eq. (4.4)).
+    """Gradients ``(dx, dW)`` of eq-vgg-conv given ``dout`` = ∂J/∂z (chapter 4, eq-vgg-backward).
 
     ``dW = colᵀ · dout`` (the im2col matrix transposed times the flattened output gradient),
     and ``dx`` is ``dout · Wᵀ`` folded back onto the padded input, every receptive field adding
@@ -238,10 +239,10 @@ def _pool_windows(x: np.ndarray, size: Pair, stride: Pair, padding: Any):
 
 
 def max_pool(x: np.ndarray, size: Pair = 2, stride: Pair = 2, padding: str = "SAME") -> np.ndarray:
-    """Max-pooling of an NHWC batch (chapter 4, eq. (4.3)), like ``tf.nn.max_pool``.
+    """Max-pooling of an NHWC batch (chapter 4, eq-vgg-pool), like ``tf.nn.max_pool``.
 
     ``out[n, i, j, c] = max_{p < kh, q < kw} x_pad[n, s·i + p, s·j + q, c]`` with ``x_pad``
-    padded by −inf as eq. (4.2) says, so a padded position never wins.
+    padded by −inf as eq-vgg-same says, so a padded position never wins.
     """
     x = _nhwc(x)
     win = _pool_windows(x, size, stride, padding)[0]
@@ -283,7 +284,7 @@ def flatten(x: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- layers
 class Conv2D(Layer):
-    """Convolution plus bias, ``z = conv2d(x, W) + b`` (chapter 4, eqs. (4.1) and (4.4)).
+    """Convolution plus bias, ``z = conv2d(x, W) + b`` (chapter 4, eq-vgg-conv, eq-vgg-backward).
 
     ``W`` has shape (kh, kw, c_in, c_out) and ``b`` shape (c_out,); both are used as given (not
     copied). ``backward(dout)`` fills ``grads["W"]`` and ``grads["b"]`` (the sum of ``dout``
@@ -325,13 +326,13 @@ class Conv2D(Layer):
     def _backward(self, dout: np.ndarray) -> np.ndarray:
         assert self._x is not None
         dx, dW = conv2d_backward(dout, self._x, self.params["W"], self.stride, self.padding)
-        self.grads["W"][...] = dW
-        np.sum(dout, axis=(0, 1, 2), out=self.grads["b"])
+        # New arrays every call: a caller's earlier grads are never overwritten.
+        self.grads = {"W": dW, "b": dout.sum(axis=(0, 1, 2))}
         return dx
 
 
 class MaxPool2D(Layer):
-    """Max-pooling layer around :func:`max_pool` / :func:`max_pool_backward` (eq. (4.3))."""
+    """Max-pooling layer around :func:`max_pool` / :func:`max_pool_backward` (eq-vgg-pool)."""
 
     def __init__(self, size: Pair = 2, stride: Pair = 2, padding: str = "SAME") -> None:
         super().__init__()
