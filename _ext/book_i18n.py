@@ -97,6 +97,9 @@ def _configure(app: Sphinx, config: Config) -> None:
     if templates not in config.templates_path:
         # first: ahead of the theme's own components folders, which override nothing of ours
         config.templates_path = [templates, *config.templates_path]
+    static = str(Path(__file__).parent / "i18n_static")
+    if static not in config.html_static_path:
+        config.html_static_path = [*config.html_static_path, static]
     opts = dict(config.html_theme_options or {})
     end = list(opts.get("article_header_end", ["article-header-buttons.html"]))
     if TEMPLATE not in end:
@@ -165,8 +168,32 @@ def _translate_buttons(
     fix(context.get("header_buttons") or [])
 
 
+def _translate_toctree_captions(app: Sphinx, doctree: Any) -> None:
+    """The part captions of _toc.yml ("Chapters", ...): sphinx-external-toc inserts its toctrees
+    after Sphinx has translated the document, so they are translated here, from the same catalog
+    (the root document's), before the sidebar is built from them."""
+    code = _current(app.config)
+    if code == SOURCE_LANGUAGE:
+        return
+    from sphinx import addnodes
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+
+    domain = docname_to_domain(app.env.docname, app.config.gettext_compact)
+    dirs = [str(Path(app.srcdir) / d) for d in app.config.locale_dirs]
+    catalog, found = init_locale(dirs, app.config.language, domain)
+    if not found:
+        return
+    for node in doctree.findall(addnodes.toctree):
+        if node.get("caption"):
+            node["caption"] = catalog.gettext(node["caption"])
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     app.connect("config-inited", _configure, priority=100)
+    app.add_css_file("book_i18n.css")
+    # before the toctree collector (priority 500) records the captions
+    app.connect("doctree-read", _translate_toctree_captions, priority=400)
     app.connect("html-page-context", _page_context)
     # right after sphinx-book-theme adds its header buttons (501), before any handler that
     # returns a template name (html-page-context stops at the first result)

@@ -18,7 +18,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = Path(os.environ.get("BOOK_SITE", ROOT / "_build" / "html"))
+SITE = Path(os.environ.get("NNBOOK_SITE", ROOT / "_build" / "html"))
 sys.path.insert(0, str(ROOT / "_ext"))
 
 import book_i18n  # noqa: E402
