@@ -7,7 +7,9 @@ with the browser test, after the build. Outside CI a missing build skips it; und
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -108,3 +110,26 @@ def test_every_page_links_to_itself_in_every_other_edition() -> None:
         if code != book_i18n.SOURCE_LANGUAGE and parser.html_lang != code.replace("_", "-"):
             failures.append(f"{page.relative_to(SITE)}: <html lang={parser.html_lang!r}>")
     assert not failures, "\n".join(failures)
+
+
+def test_the_chinese_search_index_keeps_the_glossary_terms_whole() -> None:
+    """Sphinx segments Chinese with jieba; the glossary's terms (given to jieba by
+    locale/zh_CN/search-words.txt, which tests/test_i18n.py ties to the glossary) must be whole
+    words of the index, or a search for 反向传播 finds nothing (the query is not segmented)."""
+    _require_site()
+    if "zh_CN" not in EDITIONS:
+        pytest.skip("no Chinese edition configured")
+    text = (SITE / "zh_CN" / "searchindex.js").read_text(encoding="utf-8")
+    index = json.loads(text[text.index("(") + 1 : text.rindex(")")])
+    terms = set()  # the Chinese column of the glossary, which the glossary page itself shows
+    for line in (ROOT / "glossary.md").read_text("utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[1] != "中文":
+            parts = re.split(r"[,，、（）()\s]+", cells[1])
+            terms |= {t for t in parts if re.fullmatch("[\u4e00-\u9fff]{2,}", t)}
+    assert terms, "no Chinese terms found in glossary.md"
+    glossary = index["docnames"].index("glossary")
+    missing = sorted(t for t in terms if t not in index["terms"])
+    assert not missing, f"not whole words of the Chinese search index: {missing}"
+    found = index["terms"]["反向传播"]
+    assert glossary in (found if isinstance(found, list) else [found])
