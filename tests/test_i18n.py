@@ -217,3 +217,27 @@ def test_every_chinese_glossary_term_is_a_search_word() -> None:
             terms |= {t for t in re.split(r"[,，、（）()\s]+", cells[1]) if re.fullmatch(CJK, t)}
     assert terms, "no Chinese terms found in glossary.md"
     assert terms <= words, f"add to locale/zh_CN/{i18n.SEARCH_WORDS}: {sorted(terms - words)}"
+
+
+def test_a_term_the_glossary_decided_against_fails(tmp_path: Path) -> None:
+    lc = tmp_path / "locale" / "zh_CN" / "LC_MESSAGES"
+    (tmp_path / "locale" / "zh_CN").mkdir(parents=True)
+    (tmp_path / "locale" / "zh_CN" / i18n_check.AVOID_FILE).write_text(
+        "# comment\n随机失活 暂退法\n", encoding="utf-8"
+    )
+    po = _po(
+        lc / "page.po",
+        [
+            ("Dropout masks units.", "随机失活会屏蔽单元。", False),
+            ("Dropout (暂退法; 随机失活 is also common).", "暂退法（随机失活也很常见）。", False),
+        ],
+    )
+    problems = [(p.msgid, p.what) for p in i18n_check.check_catalog(po)]
+    assert problems == [("Dropout masks units.", "term: use 暂退法, not 随机失活 (glossary)")]
+
+
+def test_the_chinese_preferred_terms_are_search_words() -> None:
+    avoid = i18n_check.avoided_terms(ROOT / "locale" / "zh_CN" / "LC_MESSAGES" / "intro.po")
+    assert "随机失活" in avoid
+    words = set((ROOT / "locale" / "zh_CN" / i18n.SEARCH_WORDS).read_text("utf-8").split())
+    assert not set(avoid.values()) - words, "a preferred term is missing from the glossary"

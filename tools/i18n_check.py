@@ -14,6 +14,9 @@ changed any of the parts that must survive translation byte for byte:
 * code literals ``` `...` ```;
 * link targets ``[text](target)`` and ``<https://...>``; substitutions ``{{ name }}``.
 
+It also fails on a term the glossary decided against (``locale/<lang>/avoid-terms.txt``: "avoided
+preferred" a line, e.g. 随机失活 暂退法) used where the English message does not name it.
+
 A display-math message (MyST gives its source, which starts with a newline) must be copied
 unchanged. With ``--pot`` every message of the current English sources must also be in the
 catalog (so an English edit that was not merged with ``make i18n-update`` fails too).
@@ -44,6 +47,8 @@ TOKEN = re.compile(
     re.DOTALL,
 )
 TITLED = re.compile(r"^(?P<title>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
+# Per language: terms the glossary decided against, e.g. "随机失活 暂退法".
+AVOID_FILE = "avoid-terms.txt"
 # Strings of the theme and of _config.yml, translated by hand (no .pot: see _ext/book_i18n.py).
 THEME_CATALOG = "sphinx.po"
 PLACEHOLDER = re.compile(r"%s|\{number\}|\{name\}")
@@ -123,18 +128,44 @@ def _rel(path: Path) -> Path:
         return path
 
 
+def avoided_terms(po: Path) -> dict[str, str]:
+    """``locale/<lang>/avoid-terms.txt``: lines "avoided preferred" (the glossary's choice)."""
+    lc = next((p for p in po.parents if p.name == "LC_MESSAGES"), None)
+    path = lc.parent / AVOID_FILE if lc is not None else None
+    if path is None or not path.is_file():
+        return {}
+    pairs = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        words = line.split("#", 1)[0].split()
+        if len(words) == 2:
+            pairs[words[0]] = words[1]
+    return pairs
+
+
+def check_terms(msgid: str, msgstr: str, avoid: dict[str, str]) -> list[str]:
+    """A term the glossary decided against, used where the source does not name it."""
+    return [
+        f"term: use {preferred}, not {avoided} (glossary)"
+        for avoided, preferred in avoid.items()
+        if avoided in msgstr and avoided not in msgid
+    ]
+
+
 def check_catalog(po: Path, pot: Path | None = None) -> list[Problem]:
     from babel.messages.pofile import read_po
 
     with po.open("rb") as fh:
         catalog = read_po(fh)
+    avoid = avoided_terms(po)
     problems = []
     for msg in catalog:
         if not msg.id:  # the header
             continue
         msgid = msg.id if isinstance(msg.id, str) else msg.id[0]
         msgstr = msg.string if isinstance(msg.string, str) else (msg.string or [""])[0]
-        for what in check_message(msgid, msgstr or "", msg.fuzzy):
+        found = check_message(msgid, msgstr or "", msg.fuzzy)
+        found += check_terms(msgid, msgstr or "", avoid)
+        for what in found:
             problems.append(Problem(_rel(po), msg.lineno or 0, msgid, what))
     if pot is not None:
         with pot.open("rb") as fh:
