@@ -134,13 +134,16 @@ def test_prefill_copies_only_what_has_nothing_to_translate(tmp_path: Path) -> No
             ("`zeros`", "", False),
             ("—", "", False),
             ("biases only", "", False),
+            ("`sparse`", "`sparse(k=15)`", True),  # a fuzzy guess from a similar cell
         ],
     )
-    assert i18n.prefill(po) == 4
+    assert i18n.prefill(po) == 5
     with po.open("rb") as fh:
         strings = {m.id: m.string for m in read_po(fh) if m.id}
     assert strings["$(N, s_l)$"] == "$(N, s_l)$"
     assert strings["biases only"] == ""
+    assert strings["`sparse`"] == "`sparse`"
+    assert i18n_check.check_catalog(po)[0].msgid == "biases only"  # the only problem left
 
 
 def test_an_english_edit_makes_new_messages_untranslated_and_changed_ones_fuzzy(

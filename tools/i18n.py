@@ -114,8 +114,8 @@ def merge(pot: Path, locale: Path, lang: str) -> None:
 
 
 def prefill(po: Path) -> int:
-    """Copy each untranslated message that has nothing to translate (display math, a table
-    cell of only math or code), and drop "#: file:line" comments left by older extractions;
+    """Copy each untranslated or fuzzy message that has nothing to translate (display math, a
+    table cell of only math or code), and drop "#: file:line" comments left by older extractions;
     returns how many messages were copied."""
     from babel.messages.pofile import read_po, write_po
 
@@ -129,8 +129,9 @@ def prefill(po: Path) -> int:
     for msg in catalog:
         located = located or bool(msg.locations)
         msg.locations = []
-        if msg.id and not msg.string and needs_no_translation(str(msg.id)):
-            msg.string = msg.id
+        if msg.id and needs_no_translation(str(msg.id)) and (not msg.string or msg.fuzzy):
+            msg.string = msg.id  # a fuzzy guess from a similar message is no use here
+            msg.flags.discard("fuzzy")
             copied += 1
     if copied or located:
         with po.open("wb") as fh:
