@@ -134,7 +134,7 @@ def language_links(pagename: str, current: str, others: list[str]) -> list[dict[
 def _page_context(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    if app.builder.format != "html":
+    if app.builder.name != "html":  # not singlehtml (the PDF): no edition is built beside it
         return
     links = language_links(pagename, _current(app.config), editions(app.srcdir))
     context["book_language_links"] = links
