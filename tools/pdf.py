@@ -123,7 +123,8 @@ def build_singlehtml(path_output: Path) -> Path:
         "--path-output",
         str(path_output),
     ]
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    if subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL).returncode != 0:
+        raise SystemExit("the single-page build failed (warnings are errors: see above)")
     return path_output / "_build" / "singlehtml"
 
 
@@ -163,7 +164,7 @@ PREPARE_JS = """async (entries) => {
     a.textContent = (num ? num.textContent : '') + e.title;
     const page = document.createElement('span');
     page.className = 'page';
-    page.textContent = e.page ? String(e.page) : '';
+    page.textContent = '';
     li.appendChild(a); li.appendChild(page); list.appendChild(li);
     found.push(e.file);
   });
@@ -174,7 +175,30 @@ PREPARE_JS = """async (entries) => {
 }"""
 
 
+def _pdf(page, out: Path) -> None:
+    page.pdf(
+        path=str(out),
+        format="A4",
+        margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
+        print_background=True,
+        display_header_footer=True,
+        header_template="<span></span>",
+        footer_template=FOOTER,
+        outline=True,
+        tagged=True,
+    )
+
+
+# Second pass: the page numbers into the contents (one span per entry, in order).
+NUMBERS_JS = """(pages) => {
+  const spans = document.querySelectorAll('nav.nnbook-pdf-toc span.page');
+  spans.forEach((s, i) => { s.textContent = pages[i] ? String(pages[i]) : ''; });
+  return spans.length;
+}"""
+
+
 def _print(page_html: Path, out: Path, entries: list[dict[str, object]], exe: str) -> list[str]:
+    """Print twice in one browser session: the second time with the contents' page numbers."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -183,17 +207,13 @@ def _print(page_html: Path, out: Path, entries: list[dict[str, object]], exe: st
         page.goto(page_html.as_uri(), wait_until="load")
         page.emulate_media(media="print")
         found = page.evaluate(PREPARE_JS, entries)
-        page.pdf(
-            path=str(out),
-            format="A4",
-            margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
-            print_background=True,
-            display_header_footer=True,
-            header_template="<span></span>",
-            footer_template=FOOTER,
-            outline=True,
-            tagged=True,
-        )
+        _pdf(page, out)
+        if len(found) == len(entries):
+            starts = start_pages(out, [str(e["title"]) for e in entries[1:]])
+            n = page.evaluate(NUMBERS_JS, [1, *starts])
+            if n != len(entries):
+                raise SystemExit(f"contents has {n} entries, the book {len(entries)}")
+            _pdf(page, out)
         browser.close()
     return found
 
@@ -254,12 +274,6 @@ def make_pdf(path_output: Path, build: bool = True) -> Path:
     missing = [e["file"] for e in entries if e["file"] not in found]
     if missing:
         raise SystemExit(f"documents not found in the single page: {missing}")
-    # Second pass: the page on which each document starts (after the contents' own pages).
-    pages = start_pages(out, [str(e["title"]) for e in entries[1:]])
-    entries[0]["page"] = 1
-    for e, p in zip(entries[1:], pages, strict=True):
-        e["page"] = p
-    _print(page_html, out, entries, exe)
     print(f"PDF written: {out} ({out.stat().st_size / 1e6:.1f} MB, {time.monotonic() - t0:.0f} s)")
     return out
 
