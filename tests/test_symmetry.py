@@ -15,6 +15,7 @@ from nnbook.symmetry import (
     curvatures,
     equal_column_spreads,
     flat_params,
+    format_ranges,
     noise_spread_trace,
     ordered_matmul,
     rounding_bound,
@@ -406,3 +407,9 @@ def test_private_noise_breaks_and_shared_noise_keeps_symmetry(rng):
     )
     assert trace[0] == 0.0 and trace[-1] > 1e-4
     assert np.array_equal(private.params["W1"][2:], W_fixed)
+
+
+def test_format_ranges():
+    assert format_ranges([9, 5, 6, 7, 12, 11]) == "5-7, 9, 11-12"
+    assert format_ranges([]) == "none"
+    assert format_ranges(np.array([3])) == "3"

@@ -36,6 +36,7 @@ __all__ = [
     "curvatures",
     "equal_column_spreads",
     "flat_params",
+    "format_ranges",
     "noise_spread_trace",
     "ordered_matmul",
     "rounding_bound",
@@ -465,7 +466,22 @@ def rounding_bound(X: np.ndarray, w: np.ndarray) -> float:
     u = np.finfo(np.result_type(X, w)).eps / 2
     k = X.shape[1]
     gamma = k * u / (1 - k * u)
-    return float(2 * gamma * np.max(np.abs(X) @ np.abs(w)))
+    # NumPy's own elementwise sum, not a BLAS product: the bound is the same on every kernel
+    return float(2 * gamma * np.max(np.sum(np.abs(X) * np.abs(w), axis=1)))
+
+
+def format_ranges(values: Sequence[int]) -> str:
+    """Sorted integers as runs: ``[5, 6, 7, 9]`` becomes ``"5-7, 9"``; ``"none"`` if empty."""
+    vals = sorted({int(v) for v in values})
+    if not vals:
+        return "none"
+    runs: list[list[int]] = [[vals[0], vals[0]]]
+    for v in vals[1:]:
+        if v == runs[-1][1] + 1:
+            runs[-1][1] = v
+        else:
+            runs.append([v, v])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def blas_kernel() -> str:
