@@ -228,19 +228,29 @@ def draw_network(
                         },
                     )
             if unit_notes is not None and unit_notes[layer][u]:
+                # outward from the middle, where fewer lines run: above the upper units,
+                # below the lower ones (under the bias label, if there is one)
+                # (the output layer's go to the right: no line leaves it)
+                up = y >= 0
+                below = radius + (0.42 if bs is not None and layer > 0 else 0.06)
+                right = layer == n_layers
                 ax.text(
-                    x,
-                    y + radius + 0.06,
+                    x + radius + 0.08 if right else x,
+                    y if right else (y + radius + 0.06 if up else y - below),
                     unit_notes[layer][u],
-                    ha="center",
-                    va="bottom",
+                    ha="left" if right else "center",
+                    va="center" if right else ("bottom" if up else "top"),
                     fontsize=fontsize,
                     zorder=5,
                     bbox={"boxstyle": "round,pad=0.12", "fc": "#fff8dc", "ec": "0.6", "lw": 0.6},
                 )
     top = (tallest - 1) / 2 * y_gap
-    ax.set_xlim(-0.6, n_layers * x_gap + 0.6)
-    ax.set_ylim(-top - 0.75, top + (0.85 if unit_notes is not None else 0.5))
+    extra = 0.0
+    if unit_notes is not None and any(unit_notes[-1]):
+        extra = 0.075 * max(len(t) for t in unit_notes[-1]) + 0.2
+    ax.set_xlim(-0.6, n_layers * x_gap + 0.6 + extra)
+    margin = 0.85 if unit_notes is not None else 0.5
+    ax.set_ylim(-top - 0.75 - (margin - 0.5), top + margin)
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
@@ -297,7 +307,12 @@ def label_positions(
                 lines = notes[layer][u].split("\n")
                 half_w = 0.0375 * max(len(t) for t in lines) + 0.08
                 half_h = 0.11 * len(lines) + 0.05
-                obstacles.append((cx, cy + 0.28 + half_h, half_w, half_h))
+                if layer == len(sizes) - 1:  # right of an output unit (draw_network)
+                    obstacles.append((cx + 0.3 + half_w, cy, half_w, half_h))
+                elif cy >= 0:  # above the unit, or below it
+                    obstacles.append((cx, cy + 0.28 + half_h, half_w, half_h))
+                else:
+                    obstacles.append((cx, cy - 0.28 - half_h, half_w, half_h))
     out = []
     for layer in range(1, len(sizes)):
         rows = []
