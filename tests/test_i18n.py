@@ -49,6 +49,13 @@ def test_a_faithful_translation_passes(tmp_path: Path) -> None:
     assert _problems(tmp_path, SOURCE, GOOD) == []
 
 
+def test_an_english_sentence_copied_unchanged_fails_but_a_name_may_stay(tmp_path: Path) -> None:
+    assert _problems(tmp_path, SOURCE, SOURCE) == [
+        "copied unchanged from the English: translate it"
+    ]
+    assert _problems(tmp_path, "tanh, sigmoid, linear", "tanh, sigmoid, linear") == []
+
+
 def test_untranslated_and_fuzzy_fail(tmp_path: Path) -> None:
     assert _problems(tmp_path, SOURCE, "") == ["untranslated"]
     assert _problems(tmp_path, SOURCE, GOOD, fuzzy=True) == [

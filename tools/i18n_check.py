@@ -17,6 +17,7 @@ changed any of the parts that must survive translation byte for byte:
 It also fails on a term the glossary decided against (``locale/<lang>/avoid-terms.txt``: "avoided
 preferred" a line, e.g. 随机失活 暂退法) used where the English message does not name it.
 
+A message copied unchanged from an English one of five words or more fails too.
 A display-math message (MyST gives its source, which starts with a newline) must be copied
 unchanged. With ``--pot`` every message of the current English sources must also be in the
 catalog (so an English edit that was not merged with ``make i18n-update`` fails too).
@@ -47,6 +48,10 @@ TOKEN = re.compile(
     re.DOTALL,
 )
 TITLED = re.compile(r"^(?P<title>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
+# A msgstr identical to an msgid with this many words (outside math, code and roles) is an
+# English sentence left untranslated; shorter ones (a name, "tanh, linear") may stay as they are.
+WORD = re.compile(r"[A-Za-z]{2,}")
+COPY_WORDS = 5
 # Per language: terms the glossary decided against, e.g. "随机失活 暂退法".
 AVOID_FILE = "avoid-terms.txt"
 # Strings of the theme and of _config.yml, translated by hand (no .pot: see _ext/book_i18n.py).
@@ -100,6 +105,8 @@ def check_message(msgid: str, msgstr: str, fuzzy: bool) -> list[str]:
         if msgstr != msgid:
             problems.append("display math must be copied unchanged")
         return problems
+    if msgstr == msgid and len(WORD.findall(TOKEN.sub(" ", msgid))) >= COPY_WORDS:
+        problems.append("copied unchanged from the English: translate it")
     want, got = spans(msgid), spans(msgstr)
     for part in sorted((want - got).keys()):
         problems.append(f"lost or changed: {part}")
