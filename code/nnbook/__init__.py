@@ -6,6 +6,8 @@ Modules: :mod:`nnbook.init`, :mod:`nnbook.activations`, :mod:`nnbook.layers`,
 :mod:`nnbook.mc_dropout`, :mod:`nnbook.stats`, :mod:`nnbook.data`, :mod:`nnbook.notebook`,
 :mod:`nnbook.seeding` (the root seed), :mod:`nnbook.experiments` (median, range, paired),
 :mod:`nnbook.sweep` (learning-rate sweeps over seeds, batched),
+:mod:`nnbook.seedstack`, :mod:`nnbook.meanfield` and :mod:`nnbook.deeplinear` (chapter 3:
+seeds as one batched pass, mean-field recursions, deep linear nets),
 :mod:`nnbook.tf_twins` (TensorFlow, imported lazily) and :mod:`nnbook.diagrams` (matplotlib,
 import it explicitly). Importing nnbook never imports TensorFlow or matplotlib.
 """
