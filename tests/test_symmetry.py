@@ -112,6 +112,18 @@ def test_ordered_mlp_grads_match_its_layers(rng):
         assert m.params[f"W{i}"] is d.params["W"]
 
 
+def test_ordered_mlp_results_are_independent_across_calls(rng):
+    X, y = data.circles(40, 0.1, rng)
+    m = OrderedMLP([2, 5, 2], rng=rng)
+    _, g1 = m.loss_and_grads(X[:20], y[:20])
+    kept = {k: v.copy() for k, v in g1.items()}
+    _, g2 = m.loss_and_grads(X[20:], y[20:])
+    for k in g1:
+        assert g1[k] is not g2[k]
+        assert np.array_equal(g1[k], kept[k])  # the second call changed nothing
+    assert any(not np.array_equal(g1[k], g2[k]) for k in g1)
+
+
 def test_ordered_dense_checked_pair_matches_dense(rng):
     W, b = rng.normal(size=(5, 3)), rng.normal(size=3)
     x, dout = rng.normal(size=(4, 5)), rng.normal(size=(4, 3))

@@ -141,20 +141,17 @@ class OrderedDense(Dense):
         return _ordered(x, W) + self.params["b"]
 
     def _param_grads(self, dout: np.ndarray) -> None:
+        """∂J/∂W = xᵀ δ and ∂J/∂b = Σ_rows δ (eq-bp-grads), ordered, as new arrays."""
         x = getattr(self, "_x", None)
         if x is None:
             raise RuntimeError("OrderedDense.backward called before forward(x)")
-        # written into the layer's own arrays, which MLP.grads refers to
-        self.grads["W"][...] = _ordered(x.T, dout)
         ones = np.ones((1, dout.shape[0]), dtype=dout.dtype)
-        self.grads["b"][...] = _ordered(ones, dout)[0]  # column sums, row by row
+        # the column sums of δ, each added top to bottom
+        self.grads = {"W": _ordered(x.T, dout), "b": _ordered(ones, dout)[0]}
 
     def _backward(self, dout: np.ndarray) -> np.ndarray:
         self._param_grads(dout)
         return _ordered(dout, self.params["W"].T)
-
-    def _backward_inplace(self, dout: np.ndarray) -> np.ndarray:
-        return self._backward(dout)
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         """Checked forward pass ``x W + b`` with ordered products."""
