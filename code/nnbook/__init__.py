@@ -55,6 +55,7 @@ __all__ = [
     "activations",
     "check_gradients",
     "conv",
+    "cost",
     "data",
     "dropconnect",
     "ensembles",
