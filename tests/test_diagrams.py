@@ -105,3 +105,14 @@ def test_line_values_label_the_lines():
     ax = diagrams.draw_network([2, 1], [W], ax=_axes(), line_values=[np.array([[0.5], [0.25]])])
     texts = {t.get_text() for t in ax.texts}
     assert "+0.5" in texts and "+0.2" in texts and "+1.0" not in texts
+
+
+def test_unit_notes_sit_outward_and_output_notes_right():
+    ax = diagrams.draw_network(
+        [2, 3, 1], ax=_axes(), labels=False, unit_notes=[["", ""], ["up", "mid", "down"], ["out"]]
+    )
+    where = {t.get_text(): t.get_position() for t in ax.texts}
+    assert where["up"][1] > 0 and where["down"][1] < 0  # away from the middle
+    assert where["out"][0] > 2 * 3.0  # right of the output unit at x = 2 * x_gap
+    with pytest.raises(ValueError, match="unit_notes"):
+        diagrams.draw_network([2, 1], ax=_axes(), unit_notes=[["a"], ["b"]])
