@@ -210,14 +210,14 @@ def test_chapter_cell_runs_in_the_books_kernel(server):
     try:
         out, status, errors = _execute(ws, session["id"], "import sys; print(sys.prefix)")
         assert status == "ok", errors
-        assert Path(out.strip()) == Path(sys.prefix)
+        assert Path(out.strip()) == Path(sys.prefix), f"kernel's sys.prefix: {out!r}"
         printed = ""
         for src in sources:
             printed, status, errors = _execute(ws, session["id"], src)
             assert status == "ok", f"{CHAPTER}: {errors}"
-        assert printed == expected
+        assert printed == expected, f"{CHAPTER}: printed {printed!r}, committed {expected!r}"
     finally:
         ws.close()
         server.request("DELETE", f"/api/sessions/{session['id']}")
     log = server.log.read_text()
-    assert "without encryption" not in log, log
+    assert "without encryption" not in log, f"kernel channels not encrypted:\n{log}"
