@@ -1,4 +1,4 @@
-"""DropConnect: a Bernoulli mask on the *weights* of a dense layer (chapter 5, eqs. (5.9)-(5.11)).
+"""DropConnect: a Bernoulli mask on the *weights* of a dense layer (chapter 5, eq-do-dropconnect).
 
 Dropout (:class:`nnbook.layers.Dropout`) multiplies unit activations by a mask of the
 activations' shape. DropConnect (Wan et al., 2013) multiplies the weight matrix itself by a
@@ -15,11 +15,11 @@ Conventions of :class:`DropConnectDense`:
 * The bias is never masked.
 * ``per_example=True`` (the default, as in Wan et al.) draws an independent mask for every
   example of the mini-batch: ``mask`` has shape ``(N, fan_in, fan_out)`` and
-  out[n] = x[n] (M[n] ⊙ W) / keep_prob + b (eq. (5.9)). ``per_example=False`` draws one
+  out[n] = x[n] (M[n] ⊙ W) / keep_prob + b (eq-do-dropconnect). ``per_example=False`` draws one
   ``(fan_in, fan_out)`` mask per forward pass, shared by the whole mini-batch, which is
   cheaper (N times fewer random numbers) but correlates the examples of a batch.
 
-Backward (eqs. (5.10)-(5.11)), with δ = ``dout``:
+Backward (eq-do-dc-dx, eq-do-dc-dw), with δ = ``dout``:
 ∂J/∂x[n] = δ[n] (M[n] ⊙ W)ᵀ / keep_prob,
 ∂J/∂W = Σ_n M[n] ⊙ (x[n]ᵀ δ[n]) / keep_prob, ∂J/∂b = Σ_n δ[n].
 """

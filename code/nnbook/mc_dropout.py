@@ -1,4 +1,4 @@
-"""Monte-Carlo dropout inference (chapter 5, eq. (5.13)).
+"""Monte-Carlo dropout inference (chapter 5, eq-do-mc).
 
 At test time a dropout network is usually run once with dropout off, which with inverted
 dropout is the dropout paper's *weight-scaling* rule. The alternative the paper compares it
@@ -7,8 +7,10 @@ passes with fresh masks, and averages their predictions:
 
 p̂_k(y | x) = (1/k) Σ_{s=1..k} softmax(f(x; m_s))        (``average="proba"``)
 
-or, with ``average="logits"``, softmax((1/k) Σ_s f(x; m_s)). Averaging probabilities is the
-model average the paper means; averaging logits is a geometric-mean variant.
+or, with ``average="logits"``, softmax((1/k) Σ_s f(x; m_s)). Averaging probabilities
+estimates the arithmetic mean of the subnetworks' predictions; averaging logits estimates
+their normalised geometric mean (chapter 5, eq-do-geo; :mod:`nnbook.ensembles`), which the
+weight-scaling rule computes exactly when one dropout layer feeds a linear output layer.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def sample_outputs(model: Any, X: np.ndarray, k: int) -> np.ndarray:
 
 
 def mc_predict_proba(model: Any, X: np.ndarray, k: int, average: str = "proba") -> np.ndarray:
-    """Class probabilities averaged over ``k`` sampled dropout masks (eq. (5.13)), shape (N, C).
+    """Class probabilities averaged over ``k`` sampled dropout masks (eq-do-mc), shape (N, C).
 
     ``average="proba"`` averages the softmax probabilities of the k passes; ``"logits"``
     takes the softmax of the averaged logits. The model's outputs must be logits (the
