@@ -147,7 +147,7 @@ pdf-check: $(STAMP)  ## make pdf (when Chromium is there), then check the PDF (t
 	$(BIN)/pytest tests/test_pdf.py -m browser -p no:cacheprovider -rs
 
 refresh: $(STAMP)  ## re-execute notebooks in place to refresh stored outputs (NB=chapters/x.ipynb for one)
-	$(BIN)/python tools/refresh_outputs.py $(if $(NB),$(NB),$(NOTEBOOKS)) $(if $(FORCE),--force,)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python tools/refresh_outputs.py $(if $(NB),$(NB),$(NOTEBOOKS)) $(if $(FORCE),--force,)
 
 bench: $(STAMP)  ## nnbook against the machine and TensorFlow (~5 min, quiet machine); refresh the appendix
 	$(BIN)/python benchmarks/bench.py --parts bce --out benchmarks/results.json
