@@ -78,8 +78,9 @@ def _jobs(mode: str, parts: str, jobs: int, chapter: str | None, work: Path) -> 
             )  # fmt: skip
             if mode == "full":  # per core, as the notebooks run: less disturbed by load
                 res["one_thread"] = step.numpy_step(
-                    cfg["sizes"], cfg["batch"], cfg["rounds"] // 2, cfg["number"], threads=1
-                )
+                    cfg["sizes"], cfg["batch"], cfg["rounds"] // 2, cfg["number"],
+                    baselines, cfg["baseline_rounds"] // 2, threads=1,
+                )  # fmt: skip
             return res
 
         todo["b"] = part_b
