@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 TIMEOUT_S = 600
@@ -75,6 +76,8 @@ def refresh(path: Path, force: bool, check_only: bool) -> int:
         timeout=TIMEOUT_S,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
+        # encrypted kernel channels: no "running over TCP without encryption" warning
+        km=KernelManager(kernel_name="python3", transport_encryption="auto"),
     )
     client.execute()
     changed = []

@@ -29,6 +29,7 @@ TIMEOUT_S = 600
 def run_one(path: Path, root: int, kernel: str) -> int:
     """Execute ``path`` under root ``root`` in this process; print a report and return 0 or 1."""
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
@@ -39,6 +40,8 @@ def run_one(path: Path, root: int, kernel: str) -> int:
         kernel_name=kernel,
         resources={"metadata": {"path": str(path.parent)}},
         allow_errors=False,
+        # encrypted kernel channels: no "running over TCP without encryption" warning
+        km=KernelManager(kernel_name=kernel, transport_encryption="auto"),
     )
     try:
         client.execute()
