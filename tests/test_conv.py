@@ -292,3 +292,16 @@ def test_conv2d_layer_grads_are_new_arrays_every_call():
     assert first["W"] is not layer.grads["W"] and first["b"] is not layer.grads["b"]
     np.testing.assert_allclose(first["W"], -layer.grads["W"])
     np.testing.assert_allclose(first["b"], np.full(4, 50.0))
+
+
+def test_flatten_results_are_new_arrays():
+    x = RNG.normal(size=(3, 2, 2, 5))
+    f = conv.flatten(x)
+    assert not np.shares_memory(f, x)  # writing into the result leaves x alone
+    layer = conv.Flatten()
+    out = layer.forward(x)
+    assert not np.shares_memory(out, x)
+    d = RNG.normal(size=out.shape)
+    back = layer.backward(d)
+    assert not np.shares_memory(back, d)
+    np.testing.assert_array_equal(back.reshape(d.shape), d)

@@ -195,3 +195,28 @@ def test_frozen_mask_for_other_batch_size_is_refused(rng):
     with pytest.raises(ValueError, match="dout"):
         layer.forward(rng.normal(size=(4, 3)))
         layer.backward(np.ones((4, 3)))
+
+
+@pytest.mark.parametrize("per_example", [True, False])
+@pytest.mark.parametrize("train", [True, False])
+def test_gradients_are_new_arrays_on_every_call(per_example, train):
+    # issue 14: a gradient held from one backward pass is never overwritten by the next
+    rng = np.random.default_rng(21)
+    layer = _layer(rng, 4, 3, 0.5, per_example)
+    x1, x2 = rng.normal(size=(6, 4)), rng.normal(size=(6, 4))
+    layer.forward(x1, train=train)
+    dx1 = layer.backward(rng.normal(size=(6, 3)))
+    g1 = layer.grads
+    saved = {k: v.copy() for k, v in g1.items()}
+    dx1_saved = dx1.copy()
+    layer.forward(x2, train=train)
+    dx2 = layer.backward(rng.normal(size=(6, 3)))
+    g2 = layer.grads
+    assert g1 is not g2
+    for k in ("W", "b"):
+        assert g1[k].tobytes() == saved[k].tobytes(), k  # unchanged by the second call
+        assert not np.shares_memory(g1[k], g2[k]), k
+        assert not np.array_equal(g1[k], g2[k]), k  # the second call computed something
+        assert not np.shares_memory(g2[k], layer.params[k]), k
+    assert dx1.tobytes() == dx1_saved.tobytes()
+    assert not np.shares_memory(dx1, dx2)

@@ -76,8 +76,8 @@ def relu_prime(z: np.ndarray) -> np.ndarray:
 
 
 def identity(z: np.ndarray) -> np.ndarray:
-    """The linear output unit f(z) = z."""
-    return _z(z)
+    """The linear output unit f(z) = z, as a new array (never ``z`` itself)."""
+    return _z(z).copy()
 
 
 def identity_prime(z: np.ndarray) -> np.ndarray:

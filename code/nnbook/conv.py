@@ -275,11 +275,14 @@ def max_pool_backward(
 
 
 def flatten(x: np.ndarray) -> np.ndarray:
-    """Reshape ``(N, ...)`` to ``(N, prod(...))`` in row-major (NHWC) order, as ``tf.reshape``."""
+    """Reshape ``(N, ...)`` to ``(N, prod(...))`` in row-major (NHWC) order, as ``tf.reshape``.
+
+    The result is a new array, not a view of ``x``: writing into one never changes the other.
+    """
     x = _checks.float_array(x, "x")
     if x.ndim < 2:
         raise ValueError(f"x must have a batch axis and at least one more, got shape {x.shape}")
-    return x.reshape(x.shape[0], -1)
+    return x.reshape(x.shape[0], -1).copy()
 
 
 # ---------------------------------------------------------------------------- layers
@@ -354,7 +357,7 @@ class MaxPool2D(Layer):
 
 
 class Flatten(Layer):
-    """``(N, ...) -> (N, prod(...))``; backward reshapes the gradient back."""
+    """``(N, ...) -> (N, prod(...))``; backward reshapes the gradient back (new arrays)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -367,4 +370,4 @@ class Flatten(Layer):
 
     def _backward(self, dout: np.ndarray) -> np.ndarray:
         assert self._shape is not None
-        return dout.reshape(self._shape)
+        return dout.reshape(self._shape).copy()  # never a view of the caller's dout

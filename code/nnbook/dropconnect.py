@@ -22,6 +22,8 @@ Conventions of :class:`DropConnectDense`:
 Backward (eq-do-dc-dx, eq-do-dc-dw), with δ = ``dout``:
 ∂J/∂x[n] = δ[n] (M[n] ⊙ W)ᵀ / keep_prob,
 ∂J/∂W = Σ_n M[n] ⊙ (x[n]ᵀ δ[n]) / keep_prob, ∂J/∂b = Σ_n δ[n].
+As for :class:`nnbook.layers.Dense`, every ``backward`` puts *new* arrays into ``grads``: a
+gradient held from an earlier call is never overwritten by a later one.
 """
 
 from __future__ import annotations
@@ -144,9 +146,9 @@ class DropConnectDense(Dense):
         else:
             gW = (x.T @ dout) * self.mask
             dx = dout @ masked.T
-        gW *= inv
-        self.grads["W"][...] = gW
-        np.sum(dout, axis=0, out=self.grads["b"])
+        gW *= inv  # gW is a new array: scaling it in place touches nothing else
+        # New arrays every call (as Dense): gradients a caller holds are never overwritten.
+        self.grads = {"W": gW, "b": dout.sum(axis=0)}
         return dx
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
