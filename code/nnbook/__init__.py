@@ -5,6 +5,7 @@ Modules: :mod:`nnbook.init`, :mod:`nnbook.activations`, :mod:`nnbook.layers`,
 :mod:`nnbook.conv`, :mod:`nnbook.symmetry`, :mod:`nnbook.dropconnect`,
 :mod:`nnbook.mc_dropout`, :mod:`nnbook.stats`, :mod:`nnbook.data`, :mod:`nnbook.notebook`,
 :mod:`nnbook.seeding` (the root seed), :mod:`nnbook.experiments` (median, range, paired),
+:mod:`nnbook.batched` (the core of the batched trainers: many networks along a leading axis),
 :mod:`nnbook.sweep` (learning-rate sweeps over seeds, batched),
 :mod:`nnbook.seedstack`, :mod:`nnbook.meanfield` and :mod:`nnbook.deeplinear` (chapter 3:
 seeds as one batched pass, mean-field recursions, deep linear nets),
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from . import (
     activations,
+    batched,
     conv,
     cost,
     data,
@@ -53,6 +55,7 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "activations",
+    "batched",
     "check_gradients",
     "conv",
     "cost",

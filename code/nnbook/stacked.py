@@ -20,9 +20,13 @@ and its backward pass is the δ recursion (chapter 1, eq-bp-recursion) with the 
 :func:`sgd` trains all members with momentum SGD (the update of ``nnbook.train.sgd_update``), each
 with its own learning rate and its own shuffling generator, so that members built with the
 same initialization and shuffling generators form a *paired* comparison. A member whose
-loss stops being finite is marked diverged and no longer updated; the others go on.
-(:mod:`nnbook.sweep` is chapter 4's learning-rate sweep without dropout; this module adds
-the per-member dropout masks, keep probabilities and per-epoch evaluation curves.)
+loss stops being finite is marked diverged and frozen (rate 0, velocity zeroed: its weights
+stay where they were); the others go on.
+
+The equations themselves are :mod:`nnbook.batched`, the core shared with chapter 3's
+:mod:`nnbook.seedstack` and chapter 4's :mod:`nnbook.sweep`; this module adds He
+initialization per member, the per-member keep probabilities, the shuffling, the per-epoch
+evaluation curves and the dead-unit counts.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from . import _checks
+from . import _checks, batched
 from . import init as _init
 from .mlp import MLP
 
@@ -108,7 +112,7 @@ class StackedMLP:
         ]
         self.W = [np.stack([ws[i] for ws in per_member]) for i in range(len(sizes) - 1)]
         self.b = [np.zeros((self.n_members, fo), dtype=dt) for fo in sizes[1:]]
-        self._cache: list[tuple[np.ndarray, np.ndarray | None, np.ndarray | None]] = []
+        self._cache: batched.Forward | None = None  # the last forward pass
 
     @property
     def n_layers(self) -> int:
@@ -140,26 +144,15 @@ class StackedMLP:
         bool array ``(S, N, s_l)`` per hidden layer, for tests and gradient checks).
         """
         h = self._inputs(X)
-        if train and masks is None:
-            rng = _checks.rng(rng)
-        keep = self.keep_prob[:, None, None].astype(h.dtype)
-        self._cache = []
-        for layer, (W, b) in enumerate(zip(self.W, self.b, strict=True)):
-            z = h @ W + b[:, None, :]
-            if layer == self.n_layers - 1:
-                self._cache.append((h, None, None))
-                return z
-            a = np.maximum(z, 0.0)
-            scale = None
-            if train:
-                m = rng.random(a.shape) < keep if masks is None else _checks.bool_mask(masks[layer])
-                if m.shape != a.shape:
-                    raise ValueError(f"masks[{layer}] must have shape {a.shape}, got {m.shape}")
-                scale = m / keep
-                a = a * scale
-            self._cache.append((h, z, scale))
-            h = a
-        raise AssertionError("unreachable")  # pragma: no cover
+        keep = None
+        if train:
+            keep = self.keep_prob
+            if masks is None:
+                rng = _checks.rng(rng)
+            else:
+                masks = [_checks.bool_mask(m) for m in masks]
+        self._cache = batched.forward(self.W, self.b, h, "relu", keep, rng, masks)
+        return self._cache.logits
 
     def loss_and_grads(
         self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator | None = None, **kw: Any
@@ -172,24 +165,9 @@ class StackedMLP:
         logits = self.forward(X, train=True, rng=rng, **kw)
         S, N, C = logits.shape
         y = _labels(y, S, N, C)
-        P = _softmax(logits)
-        picked = np.take_along_axis(P, y[..., None], axis=-1)[..., 0]
-        loss = -np.mean(np.log(np.maximum(picked, np.finfo(P.dtype).tiny)), axis=1)
-        delta = P.copy()
-        np.put_along_axis(delta, y[..., None], picked[..., None] - 1.0, axis=-1)
-        delta /= N  # δ^(L) = (softmax − onehot) / N
-        gW: list[np.ndarray] = [np.empty(0)] * self.n_layers
-        gb: list[np.ndarray] = [np.empty(0)] * self.n_layers
-        for layer in range(self.n_layers - 1, -1, -1):
-            h_in = self._cache[layer][0]
-            gW[layer] = np.swapaxes(h_in, -1, -2) @ delta
-            gb[layer] = delta.sum(axis=1)
-            if layer > 0:
-                _, z, scale = self._cache[layer - 1]
-                delta = delta @ np.swapaxes(self.W[layer], -1, -2)
-                if scale is not None:
-                    delta = delta * scale
-                delta = delta * (z > 0)
+        loss, delta = batched.softmax_cross_entropy(logits, y)  # δ^(L)
+        assert self._cache is not None
+        gW, gb, _ = batched.backward(self.W, self._cache, delta, "relu")
         return loss, {"W": gW, "b": gb}
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -203,12 +181,9 @@ class StackedMLP:
         eq-bp-relu-prime), so once dead on the whole training set it stays dead.
         """
         self.forward(X, train=False)
-        dead = []
-        for layer in range(self.n_layers - 1):
-            z = self._cache[layer][1]
-            assert z is not None
-            dead.append(np.mean(~np.any(z > 0, axis=1), axis=1))
-        return np.array(dead)
+        assert self._cache is not None
+        zs = self._cache.z
+        return np.array([np.mean(~np.any(z > 0, axis=1), axis=1) for z in zs[:-1]])
 
     def subset(self, members: Sequence[int]) -> StackedMLP:
         """A new stack holding copies of the given members (weights and keep_prob)."""
@@ -221,7 +196,7 @@ class StackedMLP:
         new.keep_prob = self.keep_prob[idx].copy()
         new.W = [W[idx].copy() for W in self.W]
         new.b = [b[idx].copy() for b in self.b]
-        new._cache = []
+        new._cache = None
         return new
 
     def sample_proba(self, X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -338,15 +313,11 @@ def sgd(
             idx = perm[:, step * batch_size : (step + 1) * batch_size]
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 loss, g = model.loss_and_grads(Xs[members, idx], ys[members, idx], mask_rng)
-            active &= np.isfinite(loss)
-            rate = np.where(active, lrs, 0.0)
-            for p, v, gp in zip(params, velocity, [*g["W"], *g["b"]], strict=True):
-                shape = (S,) + (1,) * (gp.ndim - 1)
-                if not active.all():  # a diverged member's gradient may be NaN: drop it
-                    gp = np.where(active.reshape(shape), gp, 0.0)
-                v *= momentum
-                v -= rate.reshape(shape).astype(p.dtype) * gp
-                p += v
+            diverged = active & ~batched.finite_members(loss)
+            if diverged.any():  # frozen: rate 0, gradient dropped, velocity zeroed
+                batched.freeze(diverged, *velocity)
+                active &= ~diverged
+            batched.momentum_step(params, velocity, [*g["W"], *g["b"]], lrs, momentum, active)
             losses[epoch] += np.where(active, loss, np.nan) * idx.shape[1] / n
         for name, (Xe, ye) in eval_sets.items():
             with np.errstate(over="ignore", invalid="ignore"):

@@ -21,7 +21,11 @@ follows exactly the trajectory of :class:`nnbook.MLP` trained by :func:`nnbook.s
 same weights and the same shuffling generator (``tests/test_sweep.py`` checks it).
 
 A run whose loss or parameters become non-finite is *diverged*: it is frozen from that step
-on, and its losses and accuracy read NaN.
+on (parameters and velocities zeroed, rate 0), and its losses and accuracy read NaN.
+
+The forward pass, δ recursion, momentum step and freezing are :mod:`nnbook.batched`, the
+core shared with :mod:`nnbook.seedstack` (chapter 3) and :mod:`nnbook.stacked` (chapter 5);
+this module adds the (setting, rate, seed) layout, the paired initialization and the results.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import DTypeLike
 
-from . import _checks
+from . import _checks, batched
 
 __all__ = ["Setting", "SweepResult", "dead_fractions", "init_runs", "lr_sweep"]
 
@@ -109,24 +113,9 @@ def init_runs(
 
 def _forward(W: list[np.ndarray], b: list[np.ndarray], X: np.ndarray) -> list[np.ndarray]:
     """Pre-activations z_1 .. z_L of every run; ``X`` is (R, B, n_0) or (B, n_0)."""
-    zs, a = [], X
-    for layer, (Wl, bl) in enumerate(zip(W, b, strict=True)):
-        z = a @ Wl + bl
-        zs.append(z)
-        if layer < len(W) - 1:
-            a = np.maximum(z, 0.0)
-    return zs
-
-
-def _loss(logits: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-run mean cross-entropy (R,) and its gradient with respect to the logits."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    n = logits.shape[-2]
-    picked = np.take_along_axis(logp, y[..., None], axis=-1)[..., 0]
-    grad = np.exp(logp)
-    np.put_along_axis(grad, y[..., None], np.take_along_axis(grad, y[..., None], -1) - 1, -1)
-    return -picked.mean(axis=-1), grad / n
+    if b and b[0].ndim == 3:  # the (R, 1, n_l) biases of init_runs
+        b = [v[:, 0, :] for v in b]
+    return batched.forward(W, b, X).z
 
 
 def dead_fractions(W: list[np.ndarray], b: list[np.ndarray], X: np.ndarray) -> np.ndarray:
@@ -242,12 +231,12 @@ def lr_sweep(
     steps = np.array(sorted({_checks.positive_int(s, "eval_steps") for s in eval_steps}), int)
 
     K, L, S = len(settings), lr_arr.size, len(rngs)
-    W, b = init_runs(sizes, list(settings.values()), L, rngs, dt)
+    W, b3 = init_runs(sizes, list(settings.values()), L, rngs, dt)
+    b = [v[:, 0, :] for v in b3]  # (R, n_l) views: the core's bias shape
     R = K * L * S
-    lr = np.repeat(np.tile(lr_arr, K), S)[:, None, None].astype(dt)  # run r = (k·L + l)·S + s
-    vW = [np.zeros_like(w) for w in W]
-    vb = [np.zeros_like(v) for v in b]
-    mu = dt.type(momentum)
+    lr = np.repeat(np.tile(lr_arr, K), S)  # run r = (k·L + l)·S + s
+    params = [*W, *b]
+    velocity = [np.zeros_like(p) for p in params]
     alive = np.ones(R, dtype=bool)
     losses = np.full((R, steps.size), np.nan)
     n = X.shape[0]
@@ -257,34 +246,21 @@ def lr_sweep(
             orders = np.stack([r.permutation(n) for r in rngs])  # (S, n)
             for start in range(0, n, batch_size):
                 idx = np.tile(orders[:, start : start + batch_size], (K * L, 1))  # (R, B)
-                xb = X[idx]
-                zs = _forward(W, b, xb)
-                loss, d = _loss(zs[-1], y[idx])
-                for layer in range(len(W) - 1, -1, -1):
-                    a = xb if layer == 0 else np.maximum(zs[layer - 1], 0.0)
-                    gW = a.transpose(0, 2, 1) @ d
-                    gb = d.sum(axis=1, keepdims=True)
-                    if layer > 0:
-                        d = (d @ W[layer].transpose(0, 2, 1)) * (zs[layer - 1] > 0)
-                    # v <- mu v - lr g, theta <- theta + v, in place (buffers private here)
-                    vW[layer] *= mu
-                    vW[layer] -= lr * gW
-                    vb[layer] *= mu
-                    vb[layer] -= lr * gb
-                    W[layer] += vW[layer]
-                    b[layer] += vb[layer]
+                fwd = batched.forward(W, b, X[idx])
+                loss, delta = batched.softmax_cross_entropy(fwd.logits, y[idx])
+                gW, gb, _ = batched.backward(W, fwd, delta)
+                batched.momentum_step(params, velocity, [*gW, *gb], lr, momentum, alive)
                 step += 1
-                ok = np.isfinite(loss) & np.all([np.isfinite(w).all(axis=(1, 2)) for w in W], 0)
+                ok = batched.finite_members(loss, W)
                 if not ok.all():
-                    _freeze(~ok & alive, W, b, vW, vb, lr)
+                    # a diverged run is frozen at zero: parameters, velocities and rate
+                    batched.freeze(~ok & alive, *params, *velocity)
                     alive &= ok
                 if step in steps:
-                    lv = _loss(
-                        _forward(W, b, X_eval)[-1], np.broadcast_to(y_eval, (R, len(y_eval)))
-                    )
-                    losses[:, np.searchsorted(steps, step)] = np.where(alive, lv[0], np.nan)
+                    lv = batched.cross_entropy(_forward(W, b, X_eval)[-1], y_eval)
+                    losses[:, np.searchsorted(steps, step)] = np.where(alive, lv, np.nan)
         zs = _forward(W, b, X)
-        final = _loss(zs[-1], np.broadcast_to(y, (R, n)))[0]
+        final = batched.cross_entropy(zs[-1], y)
         dead = np.stack([(z <= 0).all(axis=-2).mean(axis=-1) for z in zs[:-1]], axis=-1)
         acc = np.full(R, np.nan)
         if X_test is not None:
@@ -302,11 +278,3 @@ def lr_sweep(
         dead=np.where(alive[:, None], dead, np.nan).reshape(*shape, -1),
         diverged=(~alive).reshape(shape),
     )
-
-
-def _freeze(bad, W, b, vW, vb, lr) -> None:
-    """Stop the runs flagged in ``bad``: zero parameters, velocities and learning rate."""
-    for arrs in (W, b, vW, vb):
-        for a in arrs:
-            a[bad] = 0.0
-    lr[bad] = 0.0
