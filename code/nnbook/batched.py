@@ -129,17 +129,24 @@ def cross_entropy(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
     ``logits`` is ``(S, N, C)``, ``y`` integer labels ``(N,)`` or ``(S, N)`` (chapter 1,
     eq-bp-softmax-ce, stacked).
     """
+    return softmax_cross_entropy(logits, y, need_delta=False)[0]
+
+
+def softmax_cross_entropy(
+    logits: np.ndarray, y: np.ndarray, need_delta: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cross_entropy` ``(S,)`` and δ_L = (softmax(z_L) − onehot(y)) / N (eq-bp-output).
+
+    The arithmetic of :func:`nnbook.softmax_cross_entropy`: softmax = exp(log softmax).
+    With ``need_delta=False`` the second result is the log-softmax itself (no δ computed).
+    """
+    N = logits.shape[-2]
     y = np.broadcast_to(y, logits.shape[:-1])[..., None]
-    return -np.take_along_axis(log_softmax(logits), y, axis=-1)[..., 0].mean(axis=-1)
-
-
-def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`cross_entropy` ``(S,)`` and δ_L = (softmax(z_L) − onehot(y)) / N (eq-bp-output)."""
-    S, N, _ = logits.shape
-    loss = cross_entropy(logits, y)
-    y = np.broadcast_to(y, (S, N))[..., None]
-    delta = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    delta /= delta.sum(axis=-1, keepdims=True)  # softmax(z_L)
+    logp = log_softmax(logits)
+    loss = -np.take_along_axis(logp, y, axis=-1)[..., 0].mean(axis=-1)
+    if not need_delta:
+        return loss, logp
+    delta = np.exp(logp)  # softmax(z_L)
     np.put_along_axis(delta, y, np.take_along_axis(delta, y, axis=-1) - 1.0, axis=-1)
     delta /= N
     return loss, delta
