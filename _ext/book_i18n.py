@@ -24,8 +24,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.transforms import SphinxTransform
 
 SOURCE_LANGUAGE = "en"
 LOCALE_DIR = "locale"
@@ -189,7 +191,73 @@ def _translate_toctree_captions(app: Sphinx, doctree: Any) -> None:
             node["caption"] = catalog.gettext(node["caption"])
 
 
+def _translatable_exercise(base: type) -> type:
+    """sphinx-exercise 1.2.1 builds an exercise's title (``{exercise} Width and accuracy``) as
+    a subtitle node with neither source, line nor raw text, so Sphinx neither extracts it as a
+    message nor translates it; and its post-transform moves the subtitle's children into a new
+    title before the gettext builder collects the messages. So the children are wrapped here in
+    one inline node marked translatable, with the directive's argument (markup included) as its
+    raw text and the directive's source and line: an ordinary message, extracted and translated
+    like an inline ``translatable`` placeholder (Sphinx unwraps those in every other builder)."""
+
+    class TranslatableExercise(base):  # type: ignore[misc, valid-type]
+        def run(self) -> list[nodes.Node]:
+            result = super().run()
+            if self.arguments:
+                from sphinx_exercise.nodes import exercise_subtitle
+
+                source, line = self.state_machine.get_source_and_line(self.lineno)
+                for node in result:
+                    for sub in node.findall(exercise_subtitle):
+                        inline = nodes.inline(self.arguments[0], "", *sub.children)
+                        inline["translatable"] = True
+                        inline.source, inline.line = source, line
+                        sub.children = []
+                        sub += inline
+            return result
+
+    return TranslatableExercise
+
+
+class RefreshExerciseRegistry(SphinxTransform):
+    """sphinx-exercise keeps a copy of each exercise node, made when the directive ran, and
+    titles each solution ("Solution to Exercise 1 (...)") from that copy; after the Locale
+    transform (priority 20) the copy is replaced by one of the translated node, with the
+    translatable inline unwrapped as Sphinx does it in the document (priority 999; a priority
+    above 999 would sort before it: docutils compares priorities as strings)."""
+
+    default_priority = 21
+
+    def apply(self, **kwargs: Any) -> None:
+        registry = getattr(self.env, "sphinx_exercise_registry", None)
+        if not registry:
+            return
+        from sphinx.builders.gettext import MessageCatalogBuilder
+        from sphinx_exercise.nodes import exercise_enumerable_node, exercise_node
+
+        unwrap = not isinstance(self.app.builder, MessageCatalogBuilder)
+        for node in self.document.findall(
+            lambda n: isinstance(n, (exercise_node, exercise_enumerable_node))
+        ):
+            entry = registry.get(node.get("label"))
+            if entry is None or entry.get("docname") != self.env.docname:
+                continue
+            copy = node.deepcopy()
+            if unwrap:
+                for inline in list(copy.findall(nodes.inline)):
+                    if "translatable" in inline:
+                        inline.replace_self(inline.children)
+            entry["node"] = copy
+
+
 def setup(app: Sphinx) -> dict[str, object]:
+    # loaded here first (a later load from extra_extensions is a no-op) so that the exercise
+    # directive can be replaced by its translatable subclass
+    app.setup_extension("sphinx_exercise")
+    from sphinx_exercise.directive import ExerciseDirective
+
+    app.add_directive("exercise", _translatable_exercise(ExerciseDirective), override=True)
+    app.add_transform(RefreshExerciseRegistry)
     app.connect("config-inited", _configure, priority=100)
     app.add_css_file("book_i18n.css")
     # before the toctree collector (priority 500) records the captions

@@ -251,3 +251,63 @@ def test_the_chinese_preferred_terms_are_search_words() -> None:
     assert "随机失活" in avoid
     words = set((ROOT / "locale" / "zh_CN" / i18n.SEARCH_WORDS).read_text("utf-8").split())
     assert not set(avoid.values()) - words, "a preferred term is missing from the glossary"
+
+
+def _mini_book(tmp_path: Path, body: str, po: dict[str, str]) -> Path:
+    """A tiny Sphinx project (reST) with the book's i18n extension and a zh_CN catalog."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT / '_ext')!r})\n"
+        "extensions = ['sphinx_exercise', 'sphinx_design', 'book_i18n']\n"
+        "locale_dirs = ['locale']\ngettext_compact = False\n",
+        encoding="utf-8",
+    )
+    (src / "index.rst").write_text(body, encoding="utf-8")
+    entries = [(k, v, False) for k, v in po.items()]
+    catalog = _po(src / "locale" / "zh_CN" / "LC_MESSAGES" / "index.po", entries)
+    from babel.messages.mofile import write_mo
+
+    with catalog.open("rb") as fh, catalog.with_suffix(".mo").open("wb") as out:
+        write_mo(out, read_po(fh))
+    return src
+
+
+def _sphinx_build(src: Path, out: Path, builder: str, **overrides: str) -> None:
+    from sphinx.application import Sphinx
+
+    app = Sphinx(
+        str(src), str(src), str(out), str(out / ".doctrees"), builder,
+        confoverrides=overrides, status=None, warning=None, freshenv=True,
+    )  # fmt: skip
+    app.build()
+    assert app.statuscode == 0
+
+
+EXERCISE_DOC = """Page
+====
+
+.. exercise:: Width and *accuracy*
+   :label: ex-width
+
+   Rebuild the model.
+
+.. solution:: ex-width
+
+   Narrower.
+"""
+
+
+def test_exercise_titles_are_extracted_and_translated(tmp_path: Path) -> None:
+    """sphinx-exercise's title (the directive's argument) is a message of its own, markup
+    included, and the Chinese page shows its translation on the exercise and its solution."""
+    src = _mini_book(tmp_path, EXERCISE_DOC, {"Width and *accuracy*": "宽度与 *准确率*"})
+    _sphinx_build(src, tmp_path / "pot", "gettext")
+    with (tmp_path / "pot" / "index.pot").open("rb") as fh:
+        assert "Width and *accuracy*" in read_po(fh)
+    _sphinx_build(src, tmp_path / "html", "html", language="zh_CN")
+    html = (tmp_path / "html" / "index.html").read_text(encoding="utf-8")
+    assert "accuracy" not in html
+    assert html.count("宽度与 <em>准确率</em>") == 2  # the exercise and its solution's title
+    assert "<span>宽度" not in html  # the translatable wrapper is gone from the solution too
