@@ -34,6 +34,14 @@ LOCALE_DIR = "locale"
 TEMPLATE = "language-switch.html"
 # Each edition's name in its own language (babel's name is used for a code not listed here).
 NAMES = {"en": "English", "zh_CN": "中文"}
+# Extensions' visible labels that are config values, fixed in English when the extension is set
+# up (before any catalog is loaded): translated per edition from sphinx.po like the config strings.
+TRANSLATED_CONFIG = (
+    "togglebutton_hint",  # sphinx-togglebutton: "Click to show" on a collapsed solution
+    "togglebutton_hint_hide",
+    "nb_code_prompt_show",  # myst-nb: "Show code cell {type}" on a hide-input cell
+    "nb_code_prompt_hide",
+)
 
 
 def editions(srcdir: str | Path) -> list[str]:
@@ -76,7 +84,7 @@ def _translate_config(app: Sphinx, config: Config) -> None:
     if code == SOURCE_LANGUAGE:
         return
     strings = _catalog(app.srcdir, code)
-    for name in ("project", "html_title", "author", "copyright"):
+    for name in ("project", "html_title", "author", "copyright", *TRANSLATED_CONFIG):
         value = getattr(config, name, None)
         if isinstance(value, str) and value in strings:
             setattr(config, name, strings[value])
@@ -168,6 +176,11 @@ def _translate_buttons(
             fix(button.get("buttons") or [])
 
     fix(context.get("header_buttons") or [])
+    # myst-nb writes the aria label of a hide-input toggle into the page body, untranslated
+    label = "Toggle hidden content"
+    body = context.get("body")
+    if isinstance(body, str) and label in strings:
+        context["body"] = body.replace(f'aria-label="{label}"', f'aria-label="{strings[label]}"')
 
 
 def _translate_toctree_captions(app: Sphinx, doctree: Any) -> None:

@@ -253,24 +253,25 @@ def test_the_chinese_preferred_terms_are_search_words() -> None:
     assert not set(avoid.values()) - words, "a preferred term is missing from the glossary"
 
 
-def _mini_book(tmp_path: Path, body: str, po: dict[str, str]) -> Path:
-    """A tiny Sphinx project (reST) with the book's i18n extension and a zh_CN catalog."""
+def _mini_book(
+    tmp_path: Path, body: str, po: dict[str, str], theme: dict[str, str] | None = None
+) -> Path:
+    """A tiny Sphinx project (reST) with the book's i18n extension and zh_CN catalogs (the
+    document's, and ``sphinx.po`` with ``theme``)."""
     src = tmp_path / "src"
     src.mkdir()
     (src / "conf.py").write_text(
         "import sys\n"
         f"sys.path.insert(0, {str(ROOT / '_ext')!r})\n"
-        "extensions = ['sphinx_exercise', 'sphinx_design', 'book_i18n']\n"
+        "extensions = ['sphinx_exercise', 'sphinx_togglebutton', 'book_i18n']\n"
         "locale_dirs = ['locale']\ngettext_compact = False\n",
         encoding="utf-8",
     )
     (src / "index.rst").write_text(body, encoding="utf-8")
-    entries = [(k, v, False) for k, v in po.items()]
-    catalog = _po(src / "locale" / "zh_CN" / "LC_MESSAGES" / "index.po", entries)
-    from babel.messages.mofile import write_mo
-
-    with catalog.open("rb") as fh, catalog.with_suffix(".mo").open("wb") as out:
-        write_mo(out, read_po(fh))
+    lc = src / "locale" / "zh_CN" / "LC_MESSAGES"
+    _po(lc / "index.po", [(k, v, False) for k, v in po.items()])
+    if theme:
+        _po(lc / "sphinx.po", [(k, v, False) for k, v in theme.items()])
     return src
 
 
@@ -311,3 +312,17 @@ def test_exercise_titles_are_extracted_and_translated(tmp_path: Path) -> None:
     assert "accuracy" not in html
     assert html.count("宽度与 <em>准确率</em>") == 2  # the exercise and its solution's title
     assert "<span>宽度" not in html  # the translatable wrapper is gone from the solution too
+
+
+def test_extension_labels_set_in_config_are_translated_per_edition(tmp_path: Path) -> None:
+    """sphinx-togglebutton fixes its hint ("Click to show") in English when it is set up;
+    the Chinese edition takes it from sphinx.po, the English one keeps it."""
+    theme = {"Click to show": "点击显示", "Click to hide": "点击隐藏"}
+    src = _mini_book(tmp_path, EXERCISE_DOC, {}, theme)
+    _sphinx_build(src, tmp_path / "zh", "html", language="zh_CN")
+    html = (tmp_path / "zh" / "index.html").read_text(encoding="utf-8")
+    assert "let toggleHintShow = '点击显示';" in html
+    assert "let toggleHintHide = '点击隐藏';" in html
+    _sphinx_build(src, tmp_path / "en", "html")
+    html = (tmp_path / "en" / "index.html").read_text(encoding="utf-8")
+    assert "let toggleHintShow = 'Click to show';" in html
