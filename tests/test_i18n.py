@@ -100,6 +100,25 @@ def test_a_titled_reference_may_translate_its_title_only(tmp_path: Path) -> None
     assert "lost or changed: {numref}<fig-a>%s" in problems
 
 
+def test_a_badge_may_translate_its_label_but_not_lose_its_role(tmp_path: Path) -> None:
+    source = "{bdg-primary}`NumPy` {bdg-success}`parity check` The two agree."
+    assert (
+        _problems(tmp_path, source, "{bdg-primary}`NumPy` {bdg-success}`一致性检验` 两者一致。")
+        == []
+    )
+    assert _problems(tmp_path, source, "{bdg-primary}`NumPy` 一致性检验 两者一致。") == [
+        "lost or changed: {bdg-success}`…`"
+    ]
+    assert _problems(
+        tmp_path, source, "{bdg-primary}`NumPy` {bdg-warning}`一致性检验` 两者一致。"
+    ) == [
+        "lost or changed: {bdg-success}`…`",
+        "not in the source: {bdg-warning}`…`",
+    ]
+    # any other role keeps its body: {eq}`eq-a` is a target, not a label
+    assert _problems(tmp_path, "By {eq}`eq-a` it holds.", "由 {eq}`式 a` 可知成立。") != []
+
+
 def test_a_dollar_inside_code_is_not_math() -> None:
     parts = i18n_check.spans("run `echo $HOME` and $x$")
     assert parts == {"code `echo $HOME`": 1, "math $x$": 1}

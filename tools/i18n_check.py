@@ -10,7 +10,8 @@ changed any of the parts that must survive translation byte for byte:
 * inline math ``$...$``;
 * roles (``{eq}`...```, ``{cite}`...```, ``{numref}`...```, ``{ref}`...```, ``{doc}`...```, ...):
   the role and its target must stay; only an explicit title (``{ref}`title <target>```) may be
-  translated, keeping any ``%s`` / ``{number}`` placeholder;
+  translated, keeping any ``%s`` / ``{number}`` placeholder; a badge (``{bdg-success}`label```,
+  any ``bdg-*`` role) is a label for the reader: its role must stay, its label may be translated;
 * code literals ``` `...` ```;
 * link targets ``[text](target)`` and ``<https://...>``; substitutions ``{{ name }}``.
 
@@ -57,6 +58,9 @@ AVOID_FILE = "avoid-terms.txt"
 # Strings of the theme and of _config.yml, translated by hand (no .pot: see _ext/book_i18n.py).
 THEME_CATALOG = "sphinx.po"
 PLACEHOLDER = re.compile(r"%s|\{number\}|\{name\}")
+# Roles whose body is a label shown to the reader, not a target or code (sphinx-design's
+# badges, {bdg-success}`parity check`): the translation keeps the role and translates the label.
+LABEL_ROLE = re.compile(r"bdg(-[\w-]+)?$")
 
 
 def spans(text: str) -> Counter[str]:
@@ -66,7 +70,9 @@ def spans(text: str) -> Counter[str]:
         if m["role"]:
             body = m["rbody"]
             titled = TITLED.match(body)
-            if titled:  # the title may be translated; target and placeholders may not
+            if LABEL_ROLE.match(m["rname"]):  # a displayed label: only the role must stay
+                found[f"{{{m['rname']}}}`…`"] += 1
+            elif titled:  # the title may be translated; target and placeholders may not
                 holders = "".join(PLACEHOLDER.findall(titled["title"]))
                 found[f"{{{m['rname']}}}<{titled['target']}>{holders}"] += 1
             else:
