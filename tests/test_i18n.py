@@ -345,3 +345,11 @@ def test_extension_labels_set_in_config_are_translated_per_edition(tmp_path: Pat
     _sphinx_build(src, tmp_path / "en", "html")
     html = (tmp_path / "en" / "index.html").read_text(encoding="utf-8")
     assert "let toggleHintShow = 'Click to show';" in html
+
+
+def test_the_introduction_links_the_glossary_in_both_editions() -> None:
+    role = re.compile(r"\{doc\}`(?:[^`<]*<)?glossary>?`")
+    assert role.search((ROOT / "intro.md").read_text("utf-8")), "intro.md: no {doc} glossary link"
+    with (ROOT / "locale" / "zh_CN" / "LC_MESSAGES" / "intro.po").open("rb") as fh:
+        linked = [m for m in read_po(fh) if m.id and role.search(str(m.id))]
+    assert linked and all(role.search(str(m.string)) and not m.fuzzy for m in linked)
