@@ -175,3 +175,29 @@ def test_results_are_new_arrays():
         np.testing.assert_array_equal(g1, s)
     assert not any(np.shares_memory(g, w) for g, w in zip(gW1, W, strict=True))
     assert not any(np.shares_memory(g, v) for g, v in zip(gb1, b, strict=True))
+
+
+def test_the_thin_layers_share_the_core_bit_for_bit():
+    # seedstack (chapter 3) and stacked (chapter 5, dropout off) are the same arithmetic
+    from nnbook import seedstack, stacked
+
+    rng = np.random.default_rng(10)
+    net = stacked.StackedMLP(SIZES, [np.random.default_rng(i) for i in range(3)])
+    X, y = rng.normal(size=(9, SIZES[0])), rng.integers(0, 3, 9)
+    net_loss, g = net.loss_and_grads(X, y, masks=[np.ones((3, 9, n), bool) for n in SIZES[1:-1]])
+    loss, gW, gb, _, _ = seedstack.gradients(net.W, X, y, "relu", net.b)
+    assert loss.tobytes() == net_loss.tobytes()
+    for a, b in zip([*gW, *gb], [*g["W"], *g["b"]], strict=True):
+        assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("activation", ["relu", "linear"])
+def test_seedstack_forward_returns_no_array_twice(activation):
+    from nnbook import seedstack
+
+    rng = np.random.default_rng(11)
+    W, _ = _stack(rng, 2)
+    zs, acts = seedstack.forward(W, rng.normal(size=(4, SIZES[0])), activation)
+    for z, a in zip(zs, acts, strict=True):
+        assert not np.shares_memory(z, a)  # writing into an activation leaves z alone
+    np.testing.assert_array_equal(acts[-1], zs[-1])  # the logits: a linear last layer

@@ -14,8 +14,9 @@ chapter 1 with that extra axis (any hidden activation, linear logits, softmax cr
 
 All networks see the same mini-batches in the same order, so settings that scale the same
 standard-normal draws differently (:func:`stack_normal`) form a *paired* comparison: they
-differ only in what the setting changes. (Chapter 5's :mod:`nnbook.stacked` does the same
-for ReLU networks with dropout.)
+differ only in what the setting changes. The equations are :mod:`nnbook.batched`, the core
+shared with chapter 4's :mod:`nnbook.sweep` and chapter 5's :mod:`nnbook.stacked` (ReLU
+networks with dropout); this module adds the paired draws, the checks and the statistics.
 """
 
 from __future__ import annotations
@@ -26,21 +27,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _checks
+from . import _checks, batched
 
 __all__ = ["StackHistory", "forward", "gradients", "loss", "stack_normal", "train_sgd"]
 
-_ACT: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[..., np.ndarray]]] = {
-    # name: (f(z), f'(z, a)); the derivative may use the activation a = f(z)
-    "relu": (lambda z: np.maximum(z, 0.0), lambda z, a: (z > 0).astype(z.dtype)),
-    "tanh": (np.tanh, lambda z, a: 1.0 - a * a),
-    "linear": (lambda z: z, lambda z, a: np.ones_like(z)),
-}
-
 
 def _activation(name: str) -> str:
-    if name not in _ACT:
-        raise ValueError(f"activation must be one of {sorted(_ACT)}, got {name!r}")
+    if name not in batched.ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(batched.ACTIVATIONS)}, got {name!r}")
     return name
 
 
@@ -90,25 +84,20 @@ def forward(
     """Pre-activations ``zs`` and activations ``acts`` of every layer of every network.
 
     ``X`` is ``(N, n_0)`` (shared) or ``(S, N, n_0)``; ``zs[l]`` is ``(S, N, n_{l+1})``. The
-    last layer is linear (its activation is its pre-activation). Chapter 1, eq-bp-forward.
+    last layer is linear (its activation equals its pre-activation, as a separate array).
+    Chapter 1, eq-bp-forward.
     """
     Ws = _weights(Ws)
-    return _forward(Ws, _inputs(X, Ws), _activation(activation), bs)
+    zs, acts = _forward(Ws, _inputs(X, Ws), _activation(activation), bs)
+    # the logits (and a linear layer's activations) are z itself: return them as new arrays
+    return zs, [a.copy() if a is z else a for z, a in zip(zs, acts, strict=True)]
 
 
 def _forward(
     Ws: Sequence[np.ndarray], a: np.ndarray, activation: str, bs: Sequence[np.ndarray] | None
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    f = _ACT[activation][0]
-    zs, acts = [], []
-    for i, W in enumerate(Ws):
-        z = np.matmul(a, W)
-        if bs is not None:
-            z = z + bs[i][:, None, :]
-        a = z if i == len(Ws) - 1 else f(z)
-        zs.append(z)
-        acts.append(a)
-    return zs, acts
+    fwd = batched.forward(Ws, bs, a, activation)
+    return fwd.z, fwd.a
 
 
 def loss(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -119,9 +108,7 @@ def loss(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _loss(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    return -logp[:, np.arange(y.size), y].mean(axis=1)
+    return batched.cross_entropy(logits, y)
 
 
 def gradients(
@@ -149,21 +136,10 @@ def _gradients(
     activation: str,
     bs: Sequence[np.ndarray] | None,
 ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-    fprime = _ACT[activation][1]
-    zs, acts = _forward(Ws, X, activation, bs)
-    n = y.size
-    delta = np.exp(zs[-1] - zs[-1].max(axis=-1, keepdims=True))
-    delta /= delta.sum(axis=-1, keepdims=True)  # softmax(z_L)
-    delta[:, np.arange(n), y] -= 1.0
-    delta /= n
-    deltas = [delta]
-    for i in range(len(Ws) - 1, 0, -1):
-        delta = np.matmul(delta, np.swapaxes(Ws[i], 1, 2)) * fprime(zs[i - 1], acts[i - 1])
-        deltas.insert(0, delta)
-    inputs = [X, *acts[:-1]]
-    gW = [np.matmul(np.swapaxes(a, -1, -2), d) for a, d in zip(inputs, deltas, strict=True)]
-    gb = [d.sum(axis=1) for d in deltas]
-    return _loss(zs[-1], y), gW, gb, deltas, acts
+    fwd = batched.forward(Ws, bs, X, activation)
+    loss, delta = batched.softmax_cross_entropy(fwd.logits, y)  # δ_L
+    gW, gb, deltas = batched.backward(Ws, fwd, delta, activation)
+    return loss, gW, gb, deltas, fwd.a
 
 
 @dataclass(frozen=True)
@@ -228,8 +204,9 @@ def train_sgd(
     if np.any(eta < 0) or not np.all(np.isfinite(eta)):
         raise ValueError(f"lr must be finite and non-negative, got {lr!r}")
     bs = [np.zeros((S, W.shape[2])) for W in Ws]
-    vW = [np.zeros_like(W) for W in Ws]
-    vb = [np.zeros_like(b) for b in bs]
+    params = [*Ws, *bs]
+    velocity = [np.zeros_like(p) for p in params]
+    vW = velocity[: len(Ws)]  # the updates ΔW of the last step
 
     def evaluate() -> tuple[np.ndarray, np.ndarray]:
         with np.errstate(all="ignore"):
@@ -251,11 +228,7 @@ def train_sgd(
                 record = step % record_every == 0
                 if record:
                     scale = _per_net(Ws, lambda w: w.std(axis=1))
-                for i in range(len(Ws)):
-                    vW[i] = momentum * vW[i] - eta[:, None, None] * gW[i]
-                    vb[i] = momentum * vb[i] - eta[:, None] * gb[i]
-                    Ws[i] += vW[i]
-                    bs[i] += vb[i]
+                batched.momentum_step(params, velocity, [*gW, *gb], eta, momentum)
                 if record:
                     ratios.append(_per_net(vW, lambda w: w.std(axis=1)) / scale)
                     hidden = acts[:-1]
