@@ -243,9 +243,7 @@ def evaluate(model: StackedMLP, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarra
     logits = model.predict(X)
     S, N, C = logits.shape
     y = _labels(y, S, N, C)
-    z = logits - logits.max(axis=-1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-    loss = -np.take_along_axis(logp, y[..., None], axis=-1)[..., 0].mean(axis=1)
+    loss = batched.cross_entropy(logits, y)
     error = np.mean(logits.argmax(axis=-1) != y, axis=1)
     return loss, error
 
