@@ -60,6 +60,7 @@ test: $(STAMP)  ## run every test (what .ci/run runs)
 
 checks:
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory i18n-check
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory notebooks
 	$(MAKE) --no-print-directory seed-lane
