@@ -1,9 +1,12 @@
 # From Zero — build, test and maintain the book.  `make help` lists the targets.
 #
 # The two commands a newcomer needs (README.md):
-#   make book   create .venv if needed, install requirements.txt, build the HTML
-#   make test   run every check: lint, library tests, strict nbval over every notebook,
-#               a clean warnings-as-errors book build, and the browser test of the site
+#   make book   create .venv if needed, install requirements.txt, build the HTML (English
+#               and every translated edition)
+#   make test   run every check: lint and nblint, the translations' catalogs, library tests,
+#               strict nbval over every notebook, the seed lane (other root seeds), the kernel
+#               lane (other OpenBLAS kernels), the quick benchmark, a clean warnings-as-errors
+#               build of both editions, the browser test of the site and the PDF check
 #               (headless Chromium: Debian's `chromium` package; .ci/run installs it)
 
 SHELL := /bin/bash
