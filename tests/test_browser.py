@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
+import sys
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
@@ -34,6 +34,9 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import pdf as pdf_tool  # noqa: E402
+
 SITE = Path(os.environ.get("NNBOOK_SITE") or ROOT / "_build" / "html")
 SHOTS = SITE.parent / "screenshots"
 LOCAL_SCHEMES = ("file", "data", "blob", "about")
@@ -108,14 +111,7 @@ def _in_ci() -> bool:
 
 
 def _chromium() -> str | None:
-    explicit = os.environ.get("CHROMIUM_PATH")
-    if explicit:
-        return explicit
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
+    return pdf_tool.chromium()  # one lookup of the system Chromium, shared with make pdf
 
 
 def _missing(reason: str) -> None:

@@ -27,6 +27,27 @@ def _unit_name(layer: int, unit: int, n_layers: int) -> str:
     return f"$a^{{({layer})}}_{{{unit + 1}}}$"
 
 
+def _layer_matrices(
+    arrays: Sequence[Any] | None, name: str, sizes: Sequence[int]
+) -> list[np.ndarray] | None:
+    """One checked (fan_in, fan_out) float matrix per layer, or None when not given."""
+    if arrays is None:
+        return None
+    n_layers = len(sizes) - 1
+    if len(arrays) != n_layers:
+        raise ValueError(f"{name} must have one array per layer ({n_layers}), got {len(arrays)}")
+    out = []
+    for layer, A in enumerate(arrays):
+        A = _checks.float_array(A, f"{name}[{layer}]", ndim=2)
+        if A.shape != (sizes[layer], sizes[layer + 1]):
+            raise ValueError(
+                f"{name}[{layer}] must have shape (fan_in, fan_out) = "
+                f"{(sizes[layer], sizes[layer + 1])}, got {A.shape}"
+            )
+        out.append(A)
+    return out
+
+
 def draw_network(
     layer_sizes: Sequence[int],
     weights: Sequence[np.ndarray] | None = None,
@@ -87,41 +108,13 @@ def draw_network(
     fontsize = _checks.positive(fontsize, "fontsize")
     if fontsize < 9:
         raise ValueError(f"fontsize must be at least 9 points, got {fontsize}")
-    values: list[np.ndarray] | None = None
-    if line_values is not None:
-        if len(line_values) != n_layers:
-            raise ValueError(
-                f"line_values must have one array per layer ({n_layers}), got {len(line_values)}"
-            )
-        values = []
-        for layer, V in enumerate(line_values, start=1):
-            V = _checks.float_array(V, f"line_values[{layer - 1}]", ndim=2)
-            if V.shape != (sizes[layer - 1], sizes[layer]):
-                raise ValueError(
-                    f"line_values[{layer - 1}] must have shape "
-                    f"{(sizes[layer - 1], sizes[layer])}, got {V.shape}"
-                )
-            values.append(V)
+    values = _layer_matrices(line_values, "line_values", sizes)
     if unit_notes is not None:
         if len(unit_notes) != len(sizes) or any(
             len(n) != s for n, s in zip(unit_notes, sizes, strict=True)
         ):
             raise ValueError(f"unit_notes must hold one string per unit of {sizes}")
-    Ws: list[np.ndarray] | None = None
-    if weights is not None:
-        if len(weights) != n_layers:
-            raise ValueError(
-                f"weights must have one array per layer ({n_layers}), got {len(weights)}"
-            )
-        Ws = []
-        for layer, W in enumerate(weights, start=1):
-            W = _checks.float_array(W, f"weights[{layer - 1}]", ndim=2)
-            if W.shape != (sizes[layer - 1], sizes[layer]):
-                raise ValueError(
-                    f"weights[{layer - 1}] must have shape (fan_in, fan_out) = "
-                    f"{(sizes[layer - 1], sizes[layer])}, got {W.shape}"
-                )
-            Ws.append(W)
+    Ws = _layer_matrices(weights, "weights", sizes)
     bs: list[np.ndarray] | None = None
     if biases is not None:
         if len(biases) != n_layers:

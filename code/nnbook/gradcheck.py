@@ -54,6 +54,27 @@ def _scalar(value: Any, what: str) -> float:
     return out
 
 
+def _both_sides(fn: Callable[[np.ndarray], Any], x: np.ndarray, i: tuple[int, ...], h: float):
+    """``fn`` at x + h e_i and at x − h e_i; ``x`` is perturbed in place and restored."""
+    old = x[i]
+    try:
+        x[i] = old + h
+        plus = fn(x)
+        x[i] = old - h
+        minus = fn(x)
+    finally:
+        x[i] = old
+    return plus, minus
+
+
+def _check_perturbable(f: Any, x: Any, h: float, name: str = "f") -> float:
+    if not callable(f):
+        raise TypeError(f"{name} must be callable, got {f!r}")
+    if not isinstance(x, np.ndarray) or x.dtype not in _checks.FLOAT_DTYPES:
+        raise TypeError(f"x must be a floating-point numpy array, got {type(x).__name__}")
+    return _checks.positive(h, "h")
+
+
 def numerical_gradient(
     f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5, order: int = 2
 ) -> np.ndarray:
@@ -81,12 +102,7 @@ def numerical_gradient(
         raise ValueError(f"order must be 2 or 4, got {order!r}")
 
     def diff(i: tuple[int, ...], step: float) -> float:
-        old = x[i]
-        x[i] = old + step
-        f_plus = _scalar(f(x), "f")
-        x[i] = old - step
-        f_minus = _scalar(f(x), "f")
-        x[i] = old
+        f_plus, f_minus = _both_sides(lambda z: _scalar(f(z), "f"), x, i, step)
         return f_plus - f_minus
 
     grad = np.zeros_like(x)
@@ -286,19 +302,10 @@ def loss_differences(f: Callable[[np.ndarray], float], x: np.ndarray, h: float) 
     |∂f/∂x_i| · 2h falls below one unit in the last place of f. ``x`` is perturbed in
     place and restored, as in :func:`numerical_gradient`; the result is float64.
     """
-    if not callable(f):
-        raise TypeError(f"f must be callable, got {f!r}")
-    if not isinstance(x, np.ndarray) or x.dtype not in _checks.FLOAT_DTYPES:
-        raise TypeError(f"x must be a floating-point numpy array, got {type(x).__name__}")
-    h = _checks.positive(h, "h")
+    h = _check_perturbable(f, x, h)
     out = np.zeros(x.shape, dtype=np.float64)
     for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        f_plus = _scalar(f(x), "f")
-        x[i] = old - h
-        f_minus = _scalar(f(x), "f")
-        x[i] = old
+        f_plus, f_minus = _both_sides(lambda z: _scalar(f(z), "f"), x, i, h)
         out[i] = f_plus - f_minus
     return out
 
@@ -372,19 +379,10 @@ def kink_crossings(
     across a kink, so its error says nothing about the backprop code. ``x`` is perturbed in
     place and restored. Returns an int array of ``x``'s shape.
     """
-    if not callable(gates):
-        raise TypeError(f"gates must be callable, got {gates!r}")
-    if not isinstance(x, np.ndarray) or x.dtype not in _checks.FLOAT_DTYPES:
-        raise TypeError(f"x must be a floating-point numpy array, got {type(x).__name__}")
-    h = _checks.positive(h, "h")
+    h = _check_perturbable(gates, x, h, "gates")
     counts = np.zeros(x.shape, dtype=np.int64)
     for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        plus = np.asarray(gates(x), dtype=bool).copy()
-        x[i] = old - h
-        minus = np.asarray(gates(x), dtype=bool)
-        x[i] = old
+        plus, minus = _both_sides(lambda z: np.array(gates(z), dtype=bool), x, i, h)
         if plus.shape != minus.shape:
             raise ValueError("gates must return arrays of one fixed shape")
         counts[i] = int(np.count_nonzero(plus != minus))

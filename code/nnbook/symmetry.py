@@ -129,8 +129,9 @@ class OrderedDense(Dense):
     Forward ``x W + b``, backward ``xᵀ δ``, the column sums of ``δ`` and ``δ Wᵀ``, exactly as
     ``Dense`` (chapter 1, eq-bp-grads), but with every entry computed in the same order, so
     that units with equal parameters get bit-identical activations, gradients and updates.
-    Both the checked pair (``forward``/``backward``) and the unchecked kernels that
-    :class:`nnbook.MLP` calls are overridden, so every path through the layer is ordered.
+    Only the kernels (``_forward``, ``_backward``) are overridden: the checked pair
+    ``forward``/``backward`` inherited from ``Dense`` calls them, and so does
+    :class:`nnbook.MLP`, so every path through the layer is ordered.
     """
 
     def _forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
@@ -153,27 +154,16 @@ class OrderedDense(Dense):
         self._param_grads(dout)
         return _ordered(dout, self.params["W"].T)
 
-    def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
-        """Checked forward pass ``x W + b`` with ordered products."""
-        W = self.params["W"]
-        x = _checks.float_array(x, "x", ndim=2, allow_empty=True)
-        if x.shape[1] != W.shape[0]:
-            raise ValueError(
-                f"x has {x.shape[1]} features but W expects fan_in = {W.shape[0]} "
-                f"(x shape {x.shape}, W shape {W.shape})"
-            )
-        return self._forward(x, train)
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        """Checked backward pass: fills ``grads`` and returns ``δ Wᵀ``, all ordered."""
-        x = getattr(self, "_x", None)
-        if x is None:
-            raise RuntimeError("OrderedDense.backward called before forward(x)")
-        shape = (x.shape[0], self.params["W"].shape[1])
-        dout = _checks.float_array(dout, "dout", allow_empty=True)
-        if dout.shape != shape:
-            raise ValueError(f"dout must have the output's shape {shape}, got {dout.shape}")
-        return self._backward(dout)
+def _rebuilt(model: MLP, weights: list[np.ndarray], biases: list[np.ndarray]) -> MLP:
+    """A network of ``model``'s class, activations and loss with the given arrays."""
+    return type(model).from_arrays(
+        weights,
+        biases,
+        model.activation,
+        output_activation=model.output_activation,
+        loss=model.loss_name,
+    )
 
 
 class OrderedMLP(MLP):
@@ -236,13 +226,7 @@ def width_one(model: MLP, atol: float = 0.0) -> MLP:
         cols = W[:1, :] if k == L else W[:1, :1]
         weights.append(sizes[k - 1] * cols)
         biases.append(bs[k - 1].copy() if k == L else bs[k - 1][:1].copy())
-    return type(model).from_arrays(
-        weights,
-        biases,
-        model.activation,
-        output_activation=model.output_activation,
-        loss=model.loss_name,
-    )
+    return _rebuilt(model, weights, biases)
 
 
 def width_one_learning_rates(layer_sizes: Sequence[int], lr: float) -> dict[str, float]:
@@ -621,13 +605,7 @@ def with_private_inputs(model: MLP) -> MLP:
     W1 = np.vstack([model.params["W1"], np.eye(H, dtype=model.dtype)])
     weights = [W1] + [model.params[f"W{i}"].copy() for i in range(2, model.n_layers + 1)]
     biases = [model.params[f"b{i}"].copy() for i in range(1, model.n_layers + 1)]
-    return type(model).from_arrays(
-        weights,
-        biases,
-        model.activation,
-        output_activation=model.output_activation,
-        loss=model.loss_name,
-    )
+    return _rebuilt(model, weights, biases)
 
 
 def noise_spread_trace(
