@@ -3,8 +3,9 @@
 The reader's numbers, shown by the appendix ``chapters/90_performance.ipynb`` and written to
 ``benchmarks/results.json``:
 
-b. one nnbook training step / the matrix products it must do (target <= 1.25), with the same
-   for older nnbook versions in the same rounds (step.py);
+b. one nnbook training step / the matrix products it must do (target <= 1.25) with one BLAS
+   thread, as the book runs its kernels, and again with the machine's default threads (judged
+   too), with the same for older nnbook versions and a fused in-place step (step.py);
 c. nnbook's training throughput / TensorFlow's (tf.function, XLA, Keras; target >= 0.9), with
    both libraries' matrix-product floors (tensorflow_step.py);
 e. a 3×3 convolution forward, nnbook's im2col against tf.nn.conv2d (no target; the scope).
@@ -61,6 +62,8 @@ NAMES = {
     "c": "c_nnbook_vs_tensorflow",
     "d": "d_incremental_rebuild",
 }
+#: Ratio b with the machine's default BLAS threads (full mode only).
+B_DEFAULT = "b_step_over_matmul_default_threads"
 
 
 def _jobs(mode: str, parts: str, jobs: int, chapter: str | None, work: Path) -> dict:
@@ -72,14 +75,15 @@ def _jobs(mode: str, parts: str, jobs: int, chapter: str | None, work: Path) -> 
 
         def part_b() -> dict:
             baselines = step.BASELINES if mode == "full" else {"tuned_kernels": "a7da078"}
+            # judged with one BLAS thread: how make notebooks runs every kernel
             res = step.numpy_step(
                 cfg["sizes"], cfg["batch"], cfg["rounds"], cfg["number"],
-                baselines, cfg["baseline_rounds"],
+                baselines, cfg["baseline_rounds"], threads=1,
             )  # fmt: skip
-            if mode == "full":  # per core, as the notebooks run: less disturbed by load
-                res["one_thread"] = step.numpy_step(
-                    cfg["sizes"], cfg["batch"], cfg["rounds"] // 2, cfg["number"],
-                    baselines, cfg["baseline_rounds"] // 2, threads=1,
+            if mode == "full":  # and with the machine's default threads
+                res["default_threads"] = step.numpy_step(
+                    cfg["sizes"], cfg["batch"], cfg["rounds"], cfg["number"],
+                    baselines, cfg["baseline_rounds"],
                 )  # fmt: skip
             return res
 
@@ -161,7 +165,14 @@ def run(mode: str, parts: str, jobs: int, chapter: str | None, argv: list[str]) 
                 extra["against"] = v["ratio_against"]
             if k == "d":
                 extra["executed_notebooks"] = v["executed_notebooks"]
+            if k == "b":
+                extra["blas_threads"] = v["blas_threads"]
             ratios[NAMES[k]] = ratio_entry(NAMES[k], v["ratio_per_round"], mode, **extra)
+    if "default_threads" in done.get("b", {}):
+        b2 = done["b"]["default_threads"]
+        ratios[B_DEFAULT] = ratio_entry(
+            B_DEFAULT, b2["ratio_per_round"], mode, blas_threads=b2["blas_threads"]
+        )
     results["ratios"] = ratios
     results["load_average_end"] = load_average()
     results["wall_s"] = round(time.perf_counter() - t_start, 1)
@@ -174,10 +185,11 @@ def print_summary(results: dict[str, Any]) -> None:
         f"machine: {m['cpu']}, {m['logical_cpus']} logical CPUs; mode {results['mode']}; "
         f"load average {results['load_average_start']} -> {results['load_average_end']}"
     )
+    width = max((len(name) for name in results["ratios"]), default=0)
     for name, r in results["ratios"].items():
         s = r["spread"]
         print(
-            f"  {name:24s} {r['value']:6.3f} [{s['q1']:.3f}, {s['q3']:.3f}]  "
+            f"  {name:{width}s} {r['value']:6.3f} [{s['q1']:.3f}, {s['q3']:.3f}]  "
             f"target {r['sense']} {r['target']}  {r['verdict']}"
         )
     for config, res in results.get("part_e", {}).get("configs", {}).items():

@@ -6,9 +6,13 @@ outputs: forward a^(l-1) W^(l) for every layer, ∂J/∂W^(l) = a^(l-1)ᵀ δ^(l
 and δ^(l) W^(l)ᵀ for every layer but the first (training never needs ∂J/∂X). Step and floor
 are timed in alternating blocks, and the ratio is taken round by round.
 
-Earlier versions of nnbook (git revisions) are timed in the same process, in the same rounds,
-so that "what did the plain kernels cost" is a paired comparison: each old version is
-extracted with ``git archive`` and imported under another name.
+Two references answer "what do the plain kernels cost", each as a paired comparison timed in
+the same rounds: earlier versions of nnbook (git revisions, extracted with ``git archive`` and
+imported under another name), and the fastest NumPy step of the same network we could write,
+everything preallocated and in place (``fused_step.py``).
+
+Ratio b is judged with one BLAS thread, the way the book runs every notebook kernel; ``make
+bench`` also measures it with the machine's default threads (``bench.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from common import ROOT, block, spread
+from fused_step import fused_stepper
 
 #: Older nnbook versions timed beside the current one: label -> git revision.
 BASELINES = {
@@ -149,17 +154,22 @@ def _numpy_step(
 
     pieces = _profile(model, X, y)
     _, tiny_step = _stepper(nnbook, [1] * len(sizes), np.ones((1, 1), np.float32), np.zeros(1, int))
-    for fn in (step, floor, tiny_step, *pieces.values()):  # warm-up
+    fused = fused_stepper(model.params, X, y, 1e-3)  # trains its own copy of the weights
+    for fn in (step, floor, fused, tiny_step, *pieces.values()):  # warm-up
         for _ in range(3):
             fn()
     t_step, t_floor, ratios = [], [], []
+    fused_rounds: dict[str, list[float]] = {"over_floor": [], "plain_over_fused": []}
     t_pieces: dict[str, list[float]] = {k: [] for k in [*pieces, "python_overhead"]}
     for _ in range(rounds):
         a = block(step, number)
         b = block(floor, number)
+        c = block(fused, number)
         t_step.append(a)
         t_floor.append(b)
         ratios.append(a / b)
+        fused_rounds["over_floor"].append(c / b)
+        fused_rounds["plain_over_fused"].append(a / c)
         for k, fn in pieces.items():
             t_pieces[k].append(block(fn, number))
         t_pieces["python_overhead"].append(block(tiny_step, number))
@@ -182,6 +192,7 @@ def _numpy_step(
         "floor_gflops": flops / floor_s / 1e9,
         "step_gflops": flops / step_s / 1e9,
         "profile_ms": {k: spread(v)["median"] * 1e3 for k, v in t_pieces.items()},
+        "fused": fused_rounds,
         "baselines": old,
     }
 

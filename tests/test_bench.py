@@ -61,6 +61,10 @@ def test_tiny_run_writes_every_part(tmp_path: Path):
     assert results["part_a"]["command"].startswith("make --no-print-directory notebooks")
     assert results["part_b"]["dtypes_seen"] == ["float32"]
     assert set(results["part_b"]["baselines"]) == {"tuned_kernels"}
+    assert results["part_b"]["blas_threads"] == 1  # ratio b is judged as the notebooks run
+    assert results["ratios"]["b_step_over_matmul"]["blas_threads"] == 1
+    fused = results["part_b"]["fused"]
+    assert len(fused["over_floor"]) == len(fused["plain_over_fused"]) == 3
     configs = results["part_c"]["configs"]
     losses = configs["book"]["first_step_loss"]
     assert max(losses.values()) - min(losses.values()) < 1e-4  # the same computation
@@ -76,6 +80,30 @@ def test_step_flops_and_matmul_floor_match_by_hand():
     assert step.step_flops([2, 3, 2], 4) == 96 + 96 + 48
     products = step.matmul_floor([2, 3, 2], 4, np.random.default_rng(0))
     products()  # runs with preallocated outputs
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-13), (np.float32, 2e-6)])
+def test_fused_step_is_nnbooks_step(dtype, tol):
+    # The fused in-place reference computes what MLP.loss_and_grads + sgd_update compute.
+    from fused_step import fused_stepper
+
+    import nnbook
+    from nnbook.train import sgd_update
+
+    rng = np.random.default_rng(3)
+    model = nnbook.MLP([7, 6, 5, 3], rng=rng, dtype=dtype)
+    X, y = rng.standard_normal((9, 7)), rng.integers(0, 3, 9)
+    start = {k: v.copy() for k, v in model.params.items()}
+    fused = fused_stepper(model.params, X, y, 0.5)
+    for _ in range(3):
+        loss_fused = fused()
+        loss, grads = model.loss_and_grads(X, y)
+        sgd_update(model.params, grads, 0.5)
+        assert abs(loss_fused - loss) <= tol * max(1.0, loss)
+        for k, p in model.params.items():
+            np.testing.assert_allclose(fused.params[k], p, rtol=0, atol=tol)
+            assert not np.array_equal(p, start[k])  # the step moved every parameter
+            assert not np.shares_memory(fused.params[k], p)  # it trains its own copy
 
 
 def test_floor_notebook_keeps_only_imports(tmp_path: Path):
@@ -108,6 +136,8 @@ def test_ratio_entries_know_their_direction_and_their_noise():
     assert verdict("c_nnbook_vs_tensorflow", [0.95, 0.97]) == "met"
     assert verdict("c_nnbook_vs_tensorflow", [0.5, 0.6]) == "NOT met"
     assert common.ratio_entry("b_step_over_matmul", [2.0], "quick")["verdict"].startswith("not")
+    # ratio b with the machine's default threads is judged against the same target
+    assert verdict("b_step_over_matmul_default_threads", [1.30, 1.31, 1.29]) == "NOT met"
 
 
 def test_quick_run_takes_seconds_and_judges_nothing(tmp_path: Path):
