@@ -33,7 +33,9 @@ export BOOK_LANGUAGES := $(LANGUAGES)
 # the code path an AVX2 laptop and an older AVX-only CPU get).
 # KERNELS are the first two candidates that OpenBLAS really selects and that differ from this
 # CPU's own kernel (tools/kernels.py), so the lane never silently re-tests the default.
-SEED_ROOTS ?= 1 2
+# Roots 5, 7, 10 and 12 each broke an assert that roots 1 and 2 let through (restated since),
+# so they guard those claims; every root 0-13 passes (about 1.5 min of the lane per root).
+SEED_ROOTS ?= 1 2 5 7 10 12
 KERNEL_CANDIDATES ?= Haswell Sandybridge Nehalem
 KERNELS    ?= $(shell $(BIN)/python tools/kernels.py $(KERNEL_CANDIDATES) --count 2 2>/dev/null)
 
