@@ -20,8 +20,8 @@ import numpy as np
 
 def fused_stepper(
     params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, lr: float
-) -> Callable[[], float]:
-    """A step function training its own copy of ``params`` (keys W1, b1, ..., WL, bL).
+) -> tuple[Callable[[], float], dict[str, np.ndarray]]:
+    """A step function and the copy of ``params`` (keys W1, b1, ..., WL, bL) it trains.
 
     Each call does one SGD step on (X, y) with learning rate ``lr`` and returns the loss
     before the step, as ``nnbook.MLP.loss_and_grads`` would.
@@ -71,8 +71,6 @@ def fused_stepper(
                 delta = d[k - 1]
         return loss
 
-    step.params = {  # type: ignore[attr-defined]  # the copy it trains, for the test
-        **{f"W{k + 1}": W for k, W in enumerate(Ws)},
-        **{f"b{k + 1}": b for k, b in enumerate(bs)},
-    }
-    return step
+    trained = {f"W{k + 1}": W for k, W in enumerate(Ws)}
+    trained.update({f"b{k + 1}": b for k, b in enumerate(bs)})
+    return step, trained

@@ -154,7 +154,7 @@ def _numpy_step(
 
     pieces = _profile(model, X, y)
     _, tiny_step = _stepper(nnbook, [1] * len(sizes), np.ones((1, 1), np.float32), np.zeros(1, int))
-    fused = fused_stepper(model.params, X, y, 1e-3)  # trains its own copy of the weights
+    fused, _ = fused_stepper(model.params, X, y, 1e-3)  # trains its own copy
     for fn in (step, floor, fused, tiny_step, *pieces.values()):  # warm-up
         for _ in range(3):
             fn()

@@ -425,3 +425,15 @@ def test_format_ranges():
     assert format_ranges([9, 5, 6, 7, 12, 11]) == "5-7, 9, 11-12"
     assert format_ranges([]) == "none"
     assert format_ranges(np.array([3])) == "3"
+
+
+def test_with_arrays_keeps_the_class_and_optionally_the_dropout(rng):
+    m = OrderedMLP([3, 4, 2], activation="tanh", rng=rng, keep_prob=0.5)
+    Ws = [m.params["W1"] * 2, m.params["W2"]]
+    bs = [m.params["b1"], m.params["b2"]]
+    kept = m.with_arrays(Ws, bs)
+    plain = m.with_arrays(Ws, bs, keep_dropout=False)
+    assert isinstance(kept, OrderedMLP) and isinstance(plain, OrderedMLP)
+    assert kept.keep_prob == 0.5 and kept.rng is m.rng and plain.keep_prob is None
+    assert kept.activation == plain.activation == "tanh"
+    assert kept.params["W1"] is Ws[0]  # used as given, not copied

@@ -368,19 +368,33 @@ class MLP:
         for d in self.dropouts:
             d.unfreeze()
 
-    def copy(self) -> MLP:
-        """A deep copy of the same class (parameters copied, the rng shared)."""
-        weights = [d.params["W"].copy() for d in self.dense]
-        biases = [d.params["b"].copy() for d in self.dense]
+    def with_arrays(
+        self,
+        weights: Sequence[np.ndarray],
+        biases: Sequence[np.ndarray],
+        *,
+        keep_dropout: bool = True,
+    ) -> MLP:
+        """A network of this class, activations and loss with the given arrays (not copied).
+
+        With ``keep_dropout`` it also has this network's dropout (``keep_prob``, the rng
+        shared); without, it has none.
+        """
         return type(self).from_arrays(
             weights,
             biases,
             self.activation,
             output_activation=self.output_activation,
             loss=self.loss_name,
-            keep_prob=self.keep_prob,
-            rng=self.rng,
+            keep_prob=self.keep_prob if keep_dropout else None,
+            rng=self.rng if keep_dropout else None,
         )
+
+    def copy(self) -> MLP:
+        """A deep copy of the same class (parameters copied, the rng shared)."""
+        weights = [d.params["W"].copy() for d in self.dense]
+        biases = [d.params["b"].copy() for d in self.dense]
+        return self.with_arrays(weights, biases)
 
     def __repr__(self) -> str:
         return (

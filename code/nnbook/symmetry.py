@@ -155,17 +155,6 @@ class OrderedDense(Dense):
         return _ordered(dout, self.params["W"].T)
 
 
-def _rebuilt(model: MLP, weights: list[np.ndarray], biases: list[np.ndarray]) -> MLP:
-    """A network of ``model``'s class, activations and loss with the given arrays."""
-    return type(model).from_arrays(
-        weights,
-        biases,
-        model.activation,
-        output_activation=model.output_activation,
-        loss=model.loss_name,
-    )
-
-
 class OrderedMLP(MLP):
     """An :class:`nnbook.MLP` built from :class:`OrderedDense` layers (chapter 2).
 
@@ -226,7 +215,7 @@ def width_one(model: MLP, atol: float = 0.0) -> MLP:
         cols = W[:1, :] if k == L else W[:1, :1]
         weights.append(sizes[k - 1] * cols)
         biases.append(bs[k - 1].copy() if k == L else bs[k - 1][:1].copy())
-    return _rebuilt(model, weights, biases)
+    return model.with_arrays(weights, biases, keep_dropout=False)
 
 
 def width_one_learning_rates(layer_sizes: Sequence[int], lr: float) -> dict[str, float]:
@@ -605,7 +594,7 @@ def with_private_inputs(model: MLP) -> MLP:
     W1 = np.vstack([model.params["W1"], np.eye(H, dtype=model.dtype)])
     weights = [W1] + [model.params[f"W{i}"].copy() for i in range(2, model.n_layers + 1)]
     biases = [model.params[f"b{i}"].copy() for i in range(1, model.n_layers + 1)]
-    return _rebuilt(model, weights, biases)
+    return model.with_arrays(weights, biases, keep_dropout=False)
 
 
 def noise_spread_trace(
